@@ -1,0 +1,111 @@
+"""Bayesian optimisation: a GP surrogate over the unit cube and log expected improvement.
+
+One suggestion:
+
+1. *Initial phase.* Until ``n_initial`` trials exist (any status), propose points of a scrambled Sobol
+   sequence seeded by the strategy seed, which covers the cube better than independent draws.
+2. *Data.* Trials with a result (completed, or stopped with a last value) that fit the space are encoded
+   and snapped (integers to bin centres, categoricals to exact one-hots), losses are standardised so
+   that larger is better. Beyond ``max_points`` results the model keeps the best quarter plus a seeded
+   random sample of the rest, which bounds the cubic cost of the GP (the budget is 100 ms at 500 trials).
+3. *Model.* MAP fit of the Matern 5/2 ARD kernel and noise (``trainplane.tuning.gp``) on at most
+   ``max_fit_points`` of them, warm-started from the previous fit (kept in ``state_dict``).
+4. *Pending trials.* Each pending/running trial is added as a kriging-believer fantasy (its observation
+   is the current posterior mean), which collapses the variance and so the EI around configurations
+   already in flight: with parallelism > 1 the next proposal goes elsewhere instead of repeating.
+5. *Acquisition.* Log-EI over the best observed standardised value, maximised by
+   ``trainplane.tuning.acquisition.maximize_log_ei``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from trainplane.tuning.acquisition import maximize_log_ei
+from trainplane.tuning.gp import GaussianProcess, Hyper, fit_hyper
+from trainplane.tuning.space import SearchSpace
+from trainplane.tuning.strategies.base import History, Strategy, Trial
+
+
+class BayesianStrategy(Strategy):
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        seed: int | None = None,
+        n_initial: int | None = None,
+        max_points: int = 300,
+        max_fit_points: int = 120,
+    ) -> None:
+        super().__init__(space, seed=seed)
+        # Enough random points to see every dimension once, capped so small budgets still model early.
+        self.n_initial = n_initial if n_initial is not None else max(5, min(10, space.dim + 1))
+        self.max_points = max_points
+        self.max_fit_points = max_fit_points
+        self._hyper: Hyper | None = None
+
+    def suggest(self, history: History) -> dict[str, str] | None:
+        if self.space.dim == 0:
+            return {}
+        index = self._suggestions
+        rng = self._next_rng()
+        tried = [t for t in history.trials if self.space.contains(t.config)]
+        results = [t for t in tried if t.has_result]
+        if len(tried) < self.n_initial or len(results) < 2:
+            return self.space.from_unit(self._initial_point(index, rng))
+        x, y = self._data(results, history, rng)
+        fit_idx = _subsample(y, self.max_fit_points, rng)
+        self._hyper = fit_hyper(x[fit_idx], y[fit_idx], start=self._hyper)
+        gp = GaussianProcess(x, y, self._hyper)
+        pending = [t for t in tried if t.is_active]
+        if pending:
+            xp = self.space.snap(np.array([self.space.to_unit(t.config) for t in pending]))
+            gp = gp.condition(xp, gp.predict(xp)[0])
+        anchors = x[np.argsort(-y)[: min(5, len(y))]]
+        point = maximize_log_ei(gp, self.space, float(y.max()), anchors, rng)
+        return self.space.from_unit(point)
+
+    def _initial_point(self, index: int, rng: np.random.Generator) -> np.ndarray:
+        if index >= 256:  # Sobol beyond this is pointless; plain draws are as good
+            return rng.random(self.space.dim)
+        sobol = qmc.Sobol(self.space.dim, scramble=True, seed=self._seed)
+        return sobol.random(index + 1)[-1]
+
+    def _data(
+        self, results: list[Trial], history: History, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        x = self.space.snap(np.array([self.space.to_unit(t.config) for t in results]))
+        loss = np.array([history.loss(float(t.objective)) for t in results if t.objective is not None])
+        finite = np.isfinite(loss)
+        # A diverged run (inf/nan) is as bad as the worst finite one, not a reason to drop the region.
+        worst = loss[finite].max() if finite.any() else 0.0
+        loss = np.where(finite, loss, worst)
+        keep = _subsample(-loss, self.max_points, rng)
+        y = -loss[keep]
+        y = (y - y.mean()) / (y.std() if y.std() > 0 else 1.0)
+        return x[keep], y
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        if self._hyper is not None:
+            state["hyper"] = self._hyper.to_vector().tolist()
+        return state
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        super().load_state_dict(state)
+        hyper = state.get("hyper")
+        self._hyper = Hyper.from_vector(np.array(hyper, dtype=float)) if hyper is not None else None
+
+
+def _subsample(y: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of at most ``limit`` points: the best quarter, then a random sample of the rest."""
+    if len(y) <= limit:
+        return np.arange(len(y))
+    order = np.argsort(-y)
+    top = order[: limit // 4]
+    rest = rng.choice(order[limit // 4 :], size=limit - len(top), replace=False)
+    return np.sort(np.concatenate([top, rest]))
