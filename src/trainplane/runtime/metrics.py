@@ -1,0 +1,88 @@
+"""Metric extraction from a job's log lines, the way SageMaker does it (§5.6).
+
+SageMaker matches ``MetricDefinitions`` against the CloudWatch copy of the log, in which control
+characters are syslog-escaped: a tab reads ``#011``. Built-in algorithm regexes depend on that
+(XGBoost's ``...#011validation-rmse:...``), so lines are escaped the same way before matching.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+
+def escape_for_scanning(line: str) -> str:
+    """Syslog-style escaping: every control character (tab included) becomes ``#`` + 3 octal digits.
+
+    Pass a line without its terminating newline; a ``\\r`` (progress bars) is escaped as ``#015``.
+    """
+    return "".join(f"#{ord(ch):03o}" if ord(ch) < 32 or ord(ch) == 127 else ch for ch in line)
+
+
+class MetricPoint(NamedTuple):
+    """One extracted value; ``timestamp`` is whatever the caller's clock gives (datetime or epoch)."""
+
+    name: str
+    value: float
+    timestamp: Any
+
+
+class MetricScanner:
+    """The job's MetricDefinitions, compiled once; :meth:`scan` gives the values found in a line."""
+
+    def __init__(self, definitions: Sequence[Mapping[str, str]]) -> None:
+        self._patterns: list[tuple[str, re.Pattern[str]]] = []
+        for definition in definitions:
+            name, regex = definition["Name"], definition["Regex"]
+            try:
+                pattern = re.compile(regex)
+            except re.error as exc:
+                raise ValueError(f"Invalid regex for metric {name!r}: {exc}") from exc
+            if pattern.groups < 1:
+                raise ValueError(f"Regex for metric {name!r} has no capture group for the value")
+            self._patterns.append((name, pattern))
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self._patterns]
+
+    def scan(self, line: str) -> list[tuple[str, float]]:
+        """(name, value) for each definition whose regex matches; value = first capture group.
+
+        The line is escaped here; escaping is idempotent, so an already escaped line scans the same.
+
+        Captures that are not numbers, and NaN or infinities (which neither CloudWatch nor the JSON
+        wire format can carry), are skipped rather than failing the job.
+        """
+        escaped = escape_for_scanning(line.rstrip("\n"))
+        found: list[tuple[str, float]] = []
+        for name, pattern in self._patterns:
+            match = pattern.search(escaped)
+            if match is None or match.group(1) is None:
+                continue
+            value = _to_float(match.group(1))
+            if value is not None:
+                found.append((name, value))
+        return found
+
+    def scan_points(self, line: str, timestamp: Any) -> list[MetricPoint]:
+        return [MetricPoint(name, value, timestamp) for name, value in self.scan(line)]
+
+
+def _to_float(text: str) -> float | None:
+    try:
+        # float() would accept "1_000"; a log number never means that, so refuse underscores.
+        value = float(text) if "_" not in text else math.nan
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def final_metrics(points: Iterable[tuple[str, float, Any]]) -> list[dict[str, Any]]:
+    """FinalMetricDataList: the last value emitted for each metric name, ordered by name."""
+    last: dict[str, tuple[float, Any]] = {}
+    for name, value, timestamp in points:
+        last[name] = (value, timestamp)
+    return [{"MetricName": name, "Value": last[name][0], "Timestamp": last[name][1]} for name in sorted(last)]
