@@ -1,1 +1,1 @@
-
+"""Instance catalog and local capacity."""

@@ -1,0 +1,45 @@
+"""Which training images trainplane runs itself, and how.
+
+SageMaker's built-in algorithm images are recognised by repository name, whatever the registry and tag:
+``<registry>/sagemaker-xgboost:1.7-1`` runs ``python -m trainplane.algorithms.xgboost``. Such jobs get the
+algorithm's MetricDefinitions filled in by the service, as SageMaker does.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BuiltinAlgorithm:
+    name: str
+    module: str  # run as ``python -m <module>``
+    supports_pipe: bool
+    checkpoints: bool
+
+    def metric_definitions(self) -> list[dict[str, str]]:
+        package = importlib.import_module(self.module)
+        definitions: list[dict[str, str]] = package.metric_definitions()
+        return definitions
+
+
+XGBOOST = BuiltinAlgorithm("xgboost", "trainplane.algorithms.xgboost", supports_pipe=False, checkpoints=True)
+LINEAR_LEARNER = BuiltinAlgorithm(
+    "linear-learner", "trainplane.algorithms.linear_learner", supports_pipe=False, checkpoints=True
+)
+
+_BY_REPOSITORY = {"sagemaker-xgboost": XGBOOST, "xgboost": XGBOOST, "linear-learner": LINEAR_LEARNER}
+
+
+def image_repository(image: str) -> str:
+    """``683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1`` -> ``sagemaker-xgboost``."""
+    without_digest = image.split("@", 1)[0]
+    last = without_digest.rsplit("/", 1)[-1]
+    return last.split(":", 1)[0]
+
+
+def builtin_for_image(image: str | None) -> BuiltinAlgorithm | None:
+    if not image:
+        return None
+    return _BY_REPOSITORY.get(image_repository(image))

@@ -1,0 +1,112 @@
+"""The Python API: SageMaker's training operations in-process, named and shaped as boto3's client.
+
+    from trainplane import TrainPlane
+
+    with TrainPlane(home="/tmp/tp") as tp:
+        tp.create_training_job(TrainingJobName="demo", ...)
+        tp.wait_for_training_job("demo")
+        print(tp.describe_training_job(TrainingJobName="demo")["TrainingJobStatus"])
+
+Requests and responses are the boto3 shapes (times as ``datetime``). Errors raise ``trainplane.errors``
+exceptions carrying SageMaker's error code. By default a background reconciler runs the jobs; jobs still
+running when the object is closed keep running and are adopted by the next control plane.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from trainplane.clock import Clock
+from trainplane.platform import Platform, build_platform
+from trainplane.settings import Settings, load_settings
+from trainplane.states import JobStatus
+from trainplane.store.records import LogEvent
+
+
+class TrainPlane:
+    def __init__(
+        self,
+        home: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        environ: Mapping[str, str] | None = None,
+        run_jobs: bool = True,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings or load_settings(environ, home=home)
+        self._platform: Platform = build_platform(self.settings, clock=clock, control=run_jobs)
+        if self._platform.reconciler is not None:
+            self._platform.reconciler.start()
+
+    # --------------------------------------------------------------- SageMaker operations
+    def create_training_job(self, **request: Any) -> dict[str, Any]:
+        return self._platform.training.create_training_job(request)
+
+    def describe_training_job(self, **request: Any) -> dict[str, Any]:
+        return self._platform.training.describe_training_job(request)
+
+    def list_training_jobs(self, **request: Any) -> dict[str, Any]:
+        return self._platform.training.list_training_jobs(request)
+
+    def stop_training_job(self, **request: Any) -> dict[str, Any]:
+        return self._platform.training.stop_training_job(request)
+
+    def delete_training_job(self, **request: Any) -> dict[str, Any]:
+        return self._platform.training.delete_training_job(request)
+
+    def add_tags(self, **request: Any) -> dict[str, Any]:
+        return self._platform.training.add_tags(request)
+
+    def list_tags(self, **request: Any) -> dict[str, Any]:
+        return self._platform.training.list_tags(request)
+
+    def delete_tags(self, **request: Any) -> dict[str, Any]:
+        return self._platform.training.delete_tags(request)
+
+    # --------------------------------------------------------------- conveniences beyond boto3
+    def wait_for_training_job(
+        self, name: str, timeout: float | None = None, poll: float = 0.1
+    ) -> dict[str, Any]:
+        """Block until the job is Completed, Failed or Stopped; returns its description."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            description = self.describe_training_job(TrainingJobName=name)
+            if JobStatus(description["TrainingJobStatus"]).is_terminal():
+                return description
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"Training job {name} still {description['TrainingJobStatus']} after {timeout} s"
+                )
+            time.sleep(poll)
+
+    def log_events(self, name: str, after_id: int = 0, host: str | None = None) -> list[LogEvent]:
+        """The job's log lines (every host, in order) after the event id ``after_id``."""
+        events = self._platform.store.log_events(name, after_id=after_id)
+        if host is None:
+            return events
+        return [e for e in events if e.stream.split("/", 1)[1].startswith(f"{host}-")]
+
+    def iter_all_training_jobs(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        while True:
+            page = self.list_training_jobs(**filters, **({"NextToken": token} if token else {}))
+            yield from page["TrainingJobSummaries"]
+            token = page.get("NextToken")
+            if not token:
+                return
+
+    @property
+    def platform(self) -> Platform:
+        return self._platform
+
+    def close(self) -> None:
+        self._platform.close()
+
+    def __enter__(self) -> TrainPlane:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,171 @@
+"""Ending an attempt: deciding the outcome, uploading artifacts, writing the terminal status.
+
+Also the path for hosts that vanished without a result (the control plane or the machine died): the
+job is re-queued under its RetryStrategy, or failed with a reason that says what happened.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainplane.clock import Clock
+from trainplane.control.supervision import Supervision
+from trainplane.executors.base import HostStatus
+from trainplane.settings import Settings
+from trainplane.states import AttemptStatus, JobStatus, Phase
+from trainplane.store import Store
+from trainplane.store.records import Attempt, TrainingJob
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: JobStatus  # Completed | Failed | Stopped
+    secondary: str
+    message: str
+    failure_reason: str | None
+    upload: bool
+    exit_code: int | None
+
+
+def outcome_of(job: TrainingJob, statuses: dict[str, HostStatus], killed: bool) -> Outcome:
+    """What an attempt whose hosts all exited means for the job."""
+    if job.status == JobStatus.STOPPING or job.stop_reason:
+        secondary = "MaxRuntimeExceeded" if job.stop_reason == "MaxRuntimeExceeded" else "Stopped"
+        message = (
+            "Training job stopped: MaxRuntimeInSeconds exceeded"
+            if secondary == "MaxRuntimeExceeded"
+            else "Training job stopped"
+        )
+        return Outcome(JobStatus.STOPPED, secondary, message, None, True, None)
+    for host in sorted(statuses):
+        result = statuses[host].result
+        if result is None:
+            reason = (
+                f"InternalServerError: The training process of host {host} exited without reporting a "
+                "result (killed by the operating system, or out of memory?)."
+            )
+            return Outcome(JobStatus.FAILED, "Failed", "Training job failed", reason, False, None)
+        if result.get("exit_code") != 0:
+            reason = result.get("failure_reason") or f"AlgorithmError: exit code {result.get('exit_code')}"
+            return Outcome(
+                JobStatus.FAILED, "Failed", "Training job failed", reason, False, result.get("exit_code")
+            )
+    return Outcome(JobStatus.COMPLETED, "Completed", "Training job completed", None, True, 0)
+
+
+def finish(
+    store: Store,
+    settings: Settings,
+    clock: Clock,
+    name: str,
+    sup: Supervision,
+    outcome: Outcome,
+    owner: str,
+) -> None:
+    job = store.get_training_job(name)
+    if job is None:
+        return
+    store.update_training_job(
+        name, now=clock.now(), phase=Phase.FINISHING.value, expected_owner=owner, check_owner=True
+    )
+    status, secondary, message, reason = (
+        outcome.status,
+        outcome.secondary,
+        outcome.message,
+        outcome.failure_reason,
+    )
+    if outcome.upload:
+        store.update_training_job(
+            name, now=clock.now(), secondary="Uploading", message="Uploading generated training model"
+        )
+        try:
+            _upload(settings, job, sup)
+        except Exception as exc:  # a storage failure fails the job with a readable reason
+            status, secondary, message = JobStatus.FAILED, "Failed", "Training job failed"
+            reason = f"ClientError: Could not upload the model artifacts to {job.model_artifacts}: {exc}"
+    end = clock.now()
+    attempt_status = {
+        JobStatus.COMPLETED: AttemptStatus.SUCCEEDED,
+        JobStatus.STOPPED: AttemptStatus.STOPPED,
+    }.get(status, AttemptStatus.FAILED)
+    store.update_attempt(
+        name,
+        sup.attempt,
+        status=attempt_status.value,
+        end_time=end,
+        exit_code=outcome.exit_code,
+        reason=reason,
+    )
+    store.update_training_job(
+        name,
+        now=end,
+        status=status.value,
+        secondary=secondary,
+        message=message,
+        failure_reason=reason,
+        training_end_time=end if job.training_start_time is not None else None,
+        phase=Phase.DONE.value,
+    )
+    _discard_staged_data(sup)
+
+
+def _upload(settings: Settings, job: TrainingJob, sup: Supervision) -> None:
+    from trainplane.runtime.packaging import package_artifacts
+    from trainplane.storage import open_storage
+
+    storage = open_storage(settings.local_s3_root, settings.s3_endpoint_url)
+    roots = [Path(record["root"]) for record in sup.hosts]
+    output = job.request["OutputDataConfig"]
+    package_artifacts(
+        storage,
+        model_dirs=[root / "model" for root in roots],
+        output_data_dirs=[root / "output" / "data" for root in roots],
+        s3_output_path=output["S3OutputPath"],
+        job_name=job.name,
+        compression=output.get("CompressionType", "GZIP"),
+    )
+
+
+def _discard_staged_data(sup: Supervision) -> None:
+    """Staged channel copies can be large; model, output and logs stay for inspection."""
+    for record in sup.hosts:
+        shutil.rmtree(Path(record["root"]) / "input" / "data", ignore_errors=True)
+
+
+def handle_lost(
+    store: Store, clock: Clock, job: TrainingJob, attempt: Attempt, lost_hosts: list[str]
+) -> None:
+    """Hosts vanished without a result while no control plane watched: retry or fail, never hang."""
+    now = clock.now()
+    reason = (
+        f"InternalServerError: The training process of {', '.join(lost_hosts)} ended while the control plane "
+        "was not running, without reporting a result."
+    )
+    store.update_attempt(
+        job.name, attempt.number, status=AttemptStatus.LOST.value, end_time=now, reason=reason
+    )
+    retry = job.request.get("RetryStrategy") or {}
+    allowed = int(retry.get("MaximumRetryAttempts", 0))
+    if job.retries_used < allowed:
+        store.update_training_job(
+            job.name,
+            now=now,
+            secondary="Starting",
+            message=f"Restarting the training job after an internal error (retry {job.retries_used + 1} of {allowed})",
+            retries_used=job.retries_used + 1,
+            phase=Phase.QUEUED.value,
+            owner=None,
+        )
+        return
+    store.update_training_job(
+        job.name,
+        now=now,
+        status=JobStatus.FAILED.value,
+        secondary="Failed",
+        message="Training job failed",
+        failure_reason=reason,
+        training_end_time=now if job.training_start_time is not None else None,
+        phase=Phase.DONE.value,
+    )

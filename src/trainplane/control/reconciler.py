@@ -1,0 +1,334 @@
+"""The reconciler: one loop that moves jobs through their lifecycle.
+
+Each tick it (1) adopts jobs whose control plane died, (2) watches the attempts it drives — logs,
+metrics, phase events, MaxRuntimeInSeconds, stop requests, SIGTERM/SIGKILL — and finishes those whose
+hosts all exited, and (3) launches queued jobs while local capacity allows. All state it needs survives
+in the store; the in-memory ``Supervision`` objects are caches rebuilt on adoption.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from trainplane.catalog import capacity, instances
+from trainplane.clock import Clock
+from trainplane.control import finishing, plans
+from trainplane.control.supervision import Supervision
+from trainplane.errors import ConflictError
+from trainplane.executors.base import Executor, HostStatus
+from trainplane.runtime.metrics import MetricScanner
+from trainplane.settings import Settings
+from trainplane.states import AttemptStatus, JobStatus, Phase
+from trainplane.store import Store
+from trainplane.store.records import Attempt, Controller, TrainingJob
+
+log = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 1.0
+DEAD_AFTER_SECONDS = 10.0
+
+
+class Reconciler:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        executor: Executor,
+        machine: capacity.Resources,
+        controller_id: str | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.executor = executor
+        self.machine = machine
+        self.id = controller_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._supervised: dict[str, Supervision] = {}
+        self._finishing: dict[str, Future[None]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="trainplane-finish")
+        self._wake = threading.Event()
+        self._halt = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_heartbeat = 0.0
+        self._last_adoption = -1e18
+        self._tick_lock = threading.Lock()
+        now = clock.now()
+        store.register_controller(Controller(self.id, socket.gethostname(), os.getpid(), now, now))
+
+    # ----------------------------------------------------------------- running the loop
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        """Run the loop in a background thread (server, notebooks)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="trainplane-reconciler", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        """Stop looping. Running jobs keep running and are adopted by the next control plane."""
+        self._halt.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        for future in list(self._finishing.values()):
+            future.result(timeout=600)
+        self._pool.shutdown(wait=True)
+        self.store.remove_controller(self.id)
+
+    def run_until(self, done: Callable[[], bool], timeout: float | None = None) -> bool:
+        """Drive the loop in this thread until ``done()`` (foreground CLI). False on timeout."""
+        deadline = None if timeout is None else self.clock.now() + timeout
+        while not done():
+            if deadline is not None and self.clock.now() > deadline:
+                return False
+            self.tick()
+            self._wake.wait(self.settings.poll_interval_seconds)
+            self._wake.clear()
+        return True
+
+    def _loop(self) -> None:
+        while not self._halt.is_set():
+            try:
+                self.tick()
+            except Exception:  # one bad tick must not end the control plane
+                log.exception("reconciler tick failed")
+            self._wake.wait(self.settings.poll_interval_seconds)
+            self._wake.clear()
+
+    def tick(self) -> None:
+        with self._tick_lock:
+            now = self.clock.now()
+            if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
+                self.store.heartbeat(self.id, now)
+                self._last_heartbeat = now
+            if now - self._last_adoption >= HEARTBEAT_SECONDS:
+                self._adopt_orphans()
+                self._last_adoption = now
+            self._collect_finished()
+            for name in list(self._supervised):
+                self._supervise(self._supervised[name])
+            self._launch_queued()
+
+    # ----------------------------------------------------------------- launching
+    def _launch_queued(self) -> None:
+        queued = self.store.list_training_jobs(phases=[Phase.QUEUED], sort_by="CreationTime", ascending=True)
+        if not queued:
+            return
+        in_use = self._resources_in_use()
+        for job in queued:
+            if job.owner is not None:
+                continue
+            if job.status == JobStatus.STOPPING:
+                if self.store.claim(job.name, self.id):
+                    self._finish_unlaunched(job)
+                continue
+            need = _demand(job)
+            if not (self.machine - in_use).covers(need):
+                continue  # smaller jobs behind it may still fit (backfill)
+            if not self.store.claim(job.name, self.id):
+                continue
+            in_use = in_use + need
+            self._launch(job)
+
+    def _resources_in_use(self) -> capacity.Resources:
+        total = capacity.Resources(0, 0, 0)
+        for job in self.store.list_training_jobs(phases=[Phase.RUNNING, Phase.FINISHING]):
+            total = total + _demand(job)
+        return total
+
+    def _launch(self, job: TrainingJob) -> None:
+        now = self.clock.now()
+        number = len(self.store.attempts(job.name)) + 1
+        launches = plans.attempt_plan(job, number, self.settings, int(self.machine.cpus))
+        self.store.update_training_job(
+            job.name, now=now, phase=Phase.RUNNING.value, expected_owner=self.id, check_owner=True
+        )
+        records = self.executor.launch(launches)
+        attempt = Attempt(
+            job_name=job.name,
+            number=number,
+            status=AttemptStatus.RUNNING.value,
+            launch_time=now,
+            start_time=None,
+            end_time=None,
+            exit_code=None,
+            reason=None,
+            executor=self.executor.name,
+            hosts=records,
+            spot=bool(job.request.get("EnableManagedSpotTraining")),
+        )
+        self.store.add_attempt(attempt)
+        self._supervised[job.name] = self._supervision(job, attempt)
+
+    def _supervision(self, job: TrainingJob, attempt: Attempt) -> Supervision:
+        definitions = job.request["AlgorithmSpecification"].get("MetricDefinitions", [])
+        return Supervision(
+            job.name, attempt.number, attempt.launch_time, attempt.hosts, MetricScanner(definitions)
+        )
+
+    # ----------------------------------------------------------------- watching
+    def _supervise(self, sup: Supervision) -> None:
+        if sup.finishing:
+            return
+        job = self.store.get_training_job(sup.job_name)
+        if job is None or job.owner != self.id:
+            self._supervised.pop(sup.job_name, None)
+            return
+        sup.ingest(self.store, self.executor)
+        statuses = sup.statuses(self.executor)
+        job = self._record_events(job, sup, statuses)
+        job = self._enforce_max_runtime(job)
+        self._deliver_stop(job, sup, statuses)
+        if all(not s.alive for s in statuses.values()):
+            sup.ingest(self.store, self.executor)  # lines written just before exit
+            sup.finishing = True
+            outcome = finishing.outcome_of(job, statuses, sup.killed)
+            self._finishing[job.name] = self._pool.submit(self._finish_safely, job.name, sup, outcome)
+
+    def _record_events(
+        self, job: TrainingJob, sup: Supervision, statuses: dict[str, HostStatus]
+    ) -> TrainingJob:
+        phases = {e["event"]: e["time"] for s in statuses.values() for e in s.events}
+        now = self.clock.now()
+        if "Downloading" in phases and "Downloading" not in sup.reported:
+            sup.reported.add("Downloading")
+            start = phases["Downloading"]
+            self.store.update_attempt(job.name, sup.attempt, start_time=start)
+            if job.status == JobStatus.IN_PROGRESS:
+                fields = {} if job.training_start_time is not None else {"training_start_time": start}
+                job = self.store.update_training_job(
+                    job.name, now=now, secondary="Downloading", message="Downloading input data", **fields
+                )
+            elif job.training_start_time is None:
+                job = self.store.update_training_job(job.name, now=now, training_start_time=start)
+        if "Training" in phases and "Training" not in sup.reported:
+            sup.reported.add("Training")
+            if job.status == JobStatus.IN_PROGRESS:
+                job = self.store.update_training_job(
+                    job.name,
+                    now=now,
+                    secondary="Training",
+                    message="Training image download completed. Training in progress.",
+                )
+        return job
+
+    def _enforce_max_runtime(self, job: TrainingJob) -> TrainingJob:
+        if job.status != JobStatus.IN_PROGRESS or job.training_start_time is None:
+            return job
+        limit = job.request["StoppingCondition"].get("MaxRuntimeInSeconds", 86400)
+        if self.clock.now() - job.training_start_time <= limit:
+            return job
+        stopped = self.store.request_stop(
+            job.name,
+            reason="MaxRuntimeExceeded",
+            now=self.clock.now(),
+            message=f"Stopping the training job: MaxRuntimeInSeconds ({limit} s) exceeded",
+        )
+        return stopped or job
+
+    def _deliver_stop(self, job: TrainingJob, sup: Supervision, statuses: dict[str, HostStatus]) -> None:
+        failed_host = any(
+            s.result is not None and s.result.get("exit_code") not in (0, None) for s in statuses.values()
+        )
+        stopping = job.status == JobStatus.STOPPING or failed_host
+        if not stopping:
+            return
+        now = self.clock.now()
+        if sup.term_sent_at is None:
+            # Any host failing ends the whole attempt: the others get the same notice.
+            sup.term_sent_at = now
+            for record in sup.hosts:
+                self.executor.terminate(record)
+        elif not sup.killed and now - sup.term_sent_at >= self.settings.stop_grace_seconds:
+            sup.killed = True
+            for record in sup.hosts:
+                self.executor.kill(record)
+
+    # ----------------------------------------------------------------- finishing
+    def _finish_safely(self, name: str, sup: Supervision, outcome: finishing.Outcome) -> None:
+        try:
+            finishing.finish(self.store, self.settings, self.clock, name, sup, outcome, self.id)
+        except ConflictError:
+            log.warning("job %s changed hands while finishing", name)
+
+    def _collect_finished(self) -> None:
+        for name, future in list(self._finishing.items()):
+            if future.done():
+                self._finishing.pop(name)
+                self._supervised.pop(name, None)
+                if future.exception() is not None:
+                    log.error("finishing %s failed", name, exc_info=future.exception())
+
+    def _finish_unlaunched(self, job: TrainingJob) -> None:
+        now = self.clock.now()
+        self.store.update_training_job(
+            job.name,
+            now=now,
+            status=JobStatus.STOPPED.value,
+            secondary="Stopped",
+            message="Training job stopped before it started",
+            phase=Phase.DONE.value,
+            training_end_time=None,
+        )
+
+    # ----------------------------------------------------------------- adoption after a restart
+    def _adopt_orphans(self) -> None:
+        now = self.clock.now()
+        live = {
+            c.id
+            for c in self.store.controllers()
+            if c.id == self.id or (now - c.heartbeat < DEAD_AFTER_SECONDS and _process_alive(c))
+        }
+        for job in self.store.jobs_owned_by_others(self.id):
+            if job.owner in live or not self.store.claim(job.name, self.id, previous=job.owner):
+                continue
+            log.info("adopting %s from %s", job.name, job.owner)
+            self._adopt(job)
+        for controller in self.store.controllers():
+            if controller.id not in live:
+                self.store.remove_controller(controller.id)
+
+    def _adopt(self, job: TrainingJob) -> None:
+        attempts = self.store.attempts(job.name)
+        running = attempts[-1] if attempts and attempts[-1].status == AttemptStatus.RUNNING else None
+        if job.phase == Phase.QUEUED or running is None:
+            # Claimed but never launched: put it back in the queue.
+            self.store.update_training_job(
+                job.name, now=self.clock.now(), owner=None, phase=Phase.QUEUED.value
+            )
+            return
+        sup = self._supervision(job, running)
+        sup.skip_stored_lines(self.store, self.executor)
+        statuses = sup.statuses(self.executor)
+        lost = [h for h, s in statuses.items() if not s.alive and s.result is None]
+        if lost and job.status == JobStatus.IN_PROGRESS:
+            finishing.handle_lost(self.store, self.clock, job, running, lost)
+            return
+        self._supervised[job.name] = sup
+
+
+def _demand(job: TrainingJob) -> capacity.Resources:
+    resource = job.request["ResourceConfig"]
+    instance = instances.lookup(resource["InstanceType"])
+    if instance is None:
+        return capacity.Resources(0, 0, 0)
+    return capacity.demand(instance, int(resource["InstanceCount"]))
+
+
+def _process_alive(controller: Controller) -> bool:
+    if controller.hostname != socket.gethostname():
+        return True  # another machine: trust its heartbeat
+    try:
+        os.kill(controller.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,60 @@
+"""Watching one running attempt: log ingestion, metric scanning and phase events from its hosts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from trainplane.executors.base import Executor, HostStatus
+from trainplane.runtime.metrics import MetricScanner, escape_for_scanning
+from trainplane.store import Store
+from trainplane.store.records import MetricPoint
+
+
+def stream_name(job_name: str, host: str, launch_time: float) -> str:
+    """CloudWatch-style stream name: ``<job>/algo-1-<epoch seconds>``."""
+    return f"{job_name}/{host}-{int(launch_time)}"
+
+
+@dataclass
+class Supervision:
+    job_name: str
+    attempt: int
+    launch_time: float
+    hosts: list[dict[str, Any]]
+    scanner: MetricScanner
+    offsets: dict[str, int] = field(default_factory=dict)
+    term_sent_at: float | None = None
+    killed: bool = False
+    reported: set[str] = field(default_factory=set)
+    finishing: bool = False
+
+    def stream(self, host: str) -> str:
+        return stream_name(self.job_name, host, self.launch_time)
+
+    def ingest(self, store: Store, executor: Executor) -> None:
+        """Move new output lines of every host into the store, with the metrics found in them."""
+        for record in self.hosts:
+            host = record["host"]
+            lines, offset = executor.read_output(record, self.offsets.get(host, 0))
+            if not lines:
+                continue
+            self.offsets[host] = offset
+            points = [
+                MetricPoint(name, value, stamp, host)
+                for stamp, text in lines
+                for name, value in self.scanner.scan(escape_for_scanning(text))
+            ]
+            store.ingest_output(self.job_name, self.stream(host), lines, points)
+
+    def statuses(self, executor: Executor) -> dict[str, HostStatus]:
+        return {record["host"]: executor.status(record) for record in self.hosts}
+
+    def skip_stored_lines(self, store: Store, executor: Executor) -> None:
+        """After adopting a running attempt: start reading where the previous control plane stopped."""
+        for record in self.hosts:
+            host = record["host"]
+            already = store.count_log_events(self.job_name, self.stream(host))
+            if already:
+                _, offset = executor.read_output(record, 0, max_lines=already)
+                self.offsets[host] = offset

@@ -1,0 +1,180 @@
+"""The local executor: each host of an attempt is a runtime-agent process on this machine.
+
+Agents run in their own session, so a control plane that exits (or is killed) leaves them running and a
+restarted one can adopt them by PID (checked against the process start time, so a recycled PID is never
+mistaken for the agent).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from trainplane.executors.base import HostLaunch, HostStatus
+
+
+class LocalExecutor:
+    name = "local"
+
+    def __init__(self, python: str | None = None, base_env: dict[str, str] | None = None) -> None:
+        self._python = python or sys.executable
+        self._base_env = dict(os.environ if base_env is None else base_env)
+        self._children: dict[int, subprocess.Popen[bytes]] = {}
+
+    def launch(self, hosts: list[HostLaunch]) -> list[dict[str, Any]]:
+        records = []
+        for launch in hosts:
+            launch.agent_dir.mkdir(parents=True, exist_ok=True)
+            (launch.agent_dir / "spec.json").write_text(json.dumps(launch.spec, default=str))
+            env = dict(self._base_env)
+            if launch.gpus:
+                env["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in launch.gpus)
+            with open(launch.agent_dir / "agent.log", "ab") as agent_log:
+                process = subprocess.Popen(
+                    [self._python, "-m", "trainplane.runtime.agent", str(launch.agent_dir)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=agent_log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    start_new_session=True,
+                )
+            self._children[process.pid] = process
+            records.append(
+                {
+                    "host": launch.host,
+                    "pid": process.pid,
+                    "create_time": _create_time(process.pid),
+                    "root": str(launch.root),
+                    "agent_dir": str(launch.agent_dir),
+                }
+            )
+        return records
+
+    def status(self, record: dict[str, Any]) -> HostStatus:
+        agent_dir = Path(record["agent_dir"])
+        return HostStatus(
+            alive=self._alive(record), result=_read_json(agent_dir / "result.json"), events=_events(agent_dir)
+        )
+
+    def read_output(
+        self, record: dict[str, Any], offset: int, max_lines: int | None = None
+    ) -> tuple[list[tuple[float, str]], int]:
+        path = Path(record["agent_dir"]) / "output.log"
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return [], offset
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            return [], offset
+        raw_lines = chunk[: end + 1].splitlines(keepends=True)
+        if max_lines is not None:
+            raw_lines = raw_lines[:max_lines]
+        lines = []
+        for raw in raw_lines:
+            stamp, _, text = raw.decode("utf-8", errors="replace").rstrip("\n").partition("\t")
+            try:
+                lines.append((float(stamp), text))
+            except ValueError:
+                lines.append((0.0, raw.decode("utf-8", errors="replace").rstrip("\n")))
+        return lines, offset + sum(len(raw) for raw in raw_lines)
+
+    def terminate(self, record: dict[str, Any]) -> None:
+        if self._alive(record):
+            _signal(record["pid"], signal.SIGTERM)
+
+    def kill(self, record: dict[str, Any]) -> None:
+        pid = record["pid"]
+        targets: list[psutil.Process] = []
+        try:
+            agent = psutil.Process(pid)
+            if _matches(agent, record):
+                targets = [*agent.children(recursive=True), agent]
+        except psutil.Error:
+            targets = []
+        # The algorithm runs in its own session (it gets SIGTERM alone, like a container's PID 1), and
+        # anything it started may have left both sessions: kill the recorded child session too.
+        child_pid = _read_json(Path(record["agent_dir"]) / "child.json")
+        for process in targets:
+            _signal(process.pid, signal.SIGKILL)
+        if child_pid and child_pid.get("pid"):
+            _killpg(int(child_pid["pid"]))
+        _killpg(pid)
+        self._reap(pid)
+
+    def _alive(self, record: dict[str, Any]) -> bool:
+        pid = record["pid"]
+        child = self._children.get(pid)
+        if child is not None:
+            if child.poll() is None:
+                return True
+            self._children.pop(pid, None)
+            return False
+        try:
+            process = psutil.Process(pid)
+            return _matches(process, record) and process.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    def _reap(self, pid: int) -> None:
+        child = self._children.get(pid)
+        if child is not None:
+            try:
+                child.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                return
+            self._children.pop(pid, None)
+
+
+def _create_time(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.Error:
+        return None
+
+
+def _matches(process: psutil.Process, record: dict[str, Any]) -> bool:
+    expected = record.get("create_time")
+    return expected is None or abs(process.create_time() - expected) < 1.0
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
+
+
+def _killpg(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _events(agent_dir: Path) -> list[dict[str, Any]]:
+    try:
+        text = (agent_dir / "events.jsonl").read_text()
+    except FileNotFoundError:
+        return []
+    events = []
+    for line in text.splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line being written right now
+    return events

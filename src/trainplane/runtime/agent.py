@@ -1,0 +1,230 @@
+"""The runtime agent: what runs inside one "instance" (host) of one attempt.
+
+``python -m trainplane.runtime.agent AGENT_DIR`` reads ``AGENT_DIR/spec.json`` and then:
+lays out the job root like /opt/ml, writes the config files, stages channels (Downloading), resolves the
+program, runs it (Training) with every output line time-stamped into ``output.log``, and records the
+outcome in ``result.json``. Phase changes go to ``events.jsonl``. The control plane only reads these
+files, so it can die and come back without disturbing a running job.
+
+Stop notices (SIGTERM) are forwarded to the algorithm's process group (not to the agent's own), as
+``docker stop`` signals a container. The agent is a child subreaper: when the algorithm exits, anything it left behind is
+killed, so no orphan outlives its job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import psutil
+
+from trainplane.runtime import contract, script_mode
+from trainplane.runtime.paths import MLPaths
+from trainplane.runtime.program import Program, ProgramError, resolve_program
+
+_PR_SET_CHILD_SUBREAPER = 36
+STDERR_TAIL_LINES = 20
+
+
+class Agent:
+    def __init__(self, agent_dir: Path) -> None:
+        self.agent_dir = agent_dir
+        self.spec: dict[str, Any] = json.loads((agent_dir / "spec.json").read_text())
+        self.paths = MLPaths(Path(self.spec["root"]))
+        self.context = contract.HostContext(**self.spec["context"])
+        self.child: subprocess.Popen[bytes] | None = None
+        self.stop_requested = False
+        self._log = open(agent_dir / "output.log", "ab", buffering=0)  # noqa: SIM115 - lives as long as the agent
+        self._log_lock = threading.Lock()
+        self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+
+    # ----------------------------------------------------------------- files the control plane reads
+    def event(self, name: str, **fields: Any) -> None:
+        line = json.dumps({"event": name, "time": time.time(), **fields}) + "\n"
+        with open(self.agent_dir / "events.jsonl", "a") as handle:
+            handle.write(line)
+
+    def log(self, text: str) -> None:
+        data = f"{time.time():.6f}\t{text.rstrip(chr(10))}\n".encode("utf-8", errors="replace")
+        with self._log_lock:
+            self._log.write(data)
+
+    def finish(self, exit_code: int, failure_reason: str | None) -> None:
+        result = {"exit_code": exit_code, "failure_reason": failure_reason, "time": time.time()}
+        temporary = self.agent_dir / "result.json.tmp"
+        temporary.write_text(json.dumps(result))
+        os.replace(temporary, self.agent_dir / "result.json")
+
+    # ----------------------------------------------------------------- the job
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+        _become_subreaper()
+        self.event("Downloading")
+        try:
+            storage = self._storage()
+            self.paths.create()
+            contract.write_config_files(self.context, self.paths)
+            self._stage(storage)
+            if self.stop_requested:
+                self.finish(143, None)
+                return 0
+            program = resolve_program(
+                self.spec["algorithm_specification"],
+                dict(self.context.hyperparameters),
+                self.paths,
+                fetch=storage.download_file,
+            )
+        except ProgramError as exc:
+            return self._fail_before_start(str(exc))
+        except Exception as exc:  # staging and layout errors carry their own ClientError wording
+            message = str(exc)
+            if not message.startswith(("ClientError", "AlgorithmError", "InternalServerError")):
+                message = f"ClientError: {message}"
+            return self._fail_before_start(message)
+        return self._train(program)
+
+    def _storage(self) -> Any:
+        from trainplane.storage import open_storage
+
+        config = self.spec["storage"]
+        return open_storage(Path(config["local_s3_root"]), config.get("s3_endpoint_url"))
+
+    def _stage(self, storage: Any) -> None:
+        from trainplane.runtime.staging import stage_channel
+
+        hosts = self.context.hosts
+        index = hosts.index(self.context.current_host)
+        for channel in self.context.channels:
+            if self.stop_requested:
+                return
+            stage_channel(
+                channel,
+                self.paths.channel(channel["ChannelName"]),
+                storage,
+                host_index=index,
+                host_count=len(hosts),
+            )
+
+    def _fail_before_start(self, message: str) -> int:
+        self.log(message)
+        script_mode.write_failure_file(self.paths, message)
+        self.finish(1, message)
+        return 0
+
+    def _train(self, program: Program) -> int:
+        env = dict(os.environ)
+        env.update(
+            contract.build_environment(
+                self.context,
+                self.paths,
+                user_entry=program.user_entry,
+                opt_ml_view=program.opt_ml_view,
+                distributed=self.spec.get("distributed"),
+            )
+        )
+        for key, value in program.extra_env.items():
+            env[key] = f"{value}{os.pathsep}{env[key]}" if key == "PYTHONPATH" and env.get(key) else value
+        env["PYTHONUNBUFFERED"] = "1"
+        self.event("Training")
+        self.child = subprocess.Popen(
+            program.argv,
+            cwd=program.cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        (self.agent_dir / "child.json").write_text(json.dumps({"pid": self.child.pid}))
+        if self.stop_requested:
+            self._forward_sigterm()
+        readers = [
+            threading.Thread(target=self._pump, args=(self.child.stdout, False), daemon=True),
+            threading.Thread(target=self._pump, args=(self.child.stderr, True), daemon=True),
+        ]
+        for reader in readers:
+            reader.start()
+        exit_code = self.child.wait()
+        for reader in readers:
+            reader.join(timeout=5)
+        _kill_leftovers()
+        self.finish(exit_code, self._failure_reason(exit_code, program))
+        return 0
+
+    def _pump(self, stream: BinaryIO, is_stderr: bool) -> None:
+        for raw in iter(stream.readline, b""):
+            text = raw.decode("utf-8", errors="replace").rstrip("\n")
+            self.log(text)
+            if is_stderr:
+                self._stderr_tail.append(text)
+
+    def _failure_reason(self, exit_code: int, program: Program) -> str | None:
+        if exit_code == 0:
+            return None
+        if program.kind == "script" and not self.paths.failure_file.exists():
+            text = script_mode.failure_message(
+                exit_code, "\n".join(self._stderr_tail), " ".join(program.argv)
+            )
+            script_mode.write_failure_file(self.paths, text)
+        try:
+            reason = self.paths.failure_file.read_text(errors="replace")[:1024].strip()
+        except FileNotFoundError:
+            reason = ""
+        if not reason:
+            tail = "\n".join(self._stderr_tail)[-800:]
+            reason = f"Process exited with code {exit_code}" + (f": {tail}" if tail else "")
+        if not reason.startswith(("ClientError", "AlgorithmError", "InternalServerError")):
+            reason = f"AlgorithmError: {reason}"
+        return reason[:1024]
+
+    # ----------------------------------------------------------------- signals
+    def _on_sigterm(self, _signum: int, _frame: Any) -> None:
+        self.stop_requested = True
+        self._forward_sigterm()
+
+    def _forward_sigterm(self) -> None:
+        # The child leads its own process group; signalling the group reaches a job wrapped by the
+        # /opt/ml sandbox too (bwrap itself ignores SIGTERM and does not forward it).
+        if self.child is not None and self.child.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.child.pid, signal.SIGTERM)
+
+
+def _become_subreaper() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: leftovers are then killed by the control plane's tree kill
+
+
+def _kill_leftovers() -> None:
+    """Kill every process the algorithm left behind (re-parented to us as subreaper)."""
+    me = psutil.Process()
+    leftovers = me.children(recursive=True)
+    for process in leftovers:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(leftovers, timeout=5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m trainplane.runtime.agent AGENT_DIR", file=sys.stderr)
+        return 2
+    return Agent(Path(args[0])).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

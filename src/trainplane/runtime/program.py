@@ -1,0 +1,103 @@
+"""Deciding what process a host runs: a built-in algorithm, a script-mode entry point, or a command.
+
+The order follows SageMaker's images: ``sagemaker_program`` selects script (framework) mode even on a
+built-in image; ContainerEntrypoint / ContainerArguments replace the image's entry point; otherwise a
+built-in algorithm image runs its algorithm. Anything else would need the image itself, which trainplane
+does not run.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trainplane.algorithms.registry import builtin_for_image
+from trainplane.runtime import sandbox, script_mode
+from trainplane.runtime.paths import MLPaths
+
+
+class ProgramError(Exception):
+    """The job cannot be run as specified; the message is a FailureReason starting with ClientError."""
+
+
+@dataclass(frozen=True)
+class Program:
+    argv: list[str]
+    cwd: Path
+    kind: str  # builtin | script | command
+    user_entry: Any = None
+    extra_env: dict[str, str] = field(default_factory=dict)
+    opt_ml_view: bool = False
+
+
+def resolve_program(
+    algorithm_specification: dict[str, Any],
+    hyperparameters: dict[str, str],
+    paths: MLPaths,
+    fetch: Callable[[str, Path], None],
+    python: str | None = None,
+) -> Program:
+    python = python or sys.executable
+    image = algorithm_specification.get("TrainingImage")
+    entry = script_mode.UserEntry.from_hyperparameters(hyperparameters)
+    if entry is not None:
+        try:
+            script_mode.prepare_code(entry, paths, fetch)
+        except Exception as exc:  # download or extraction problems are the user's to fix
+            raise ProgramError(f"ClientError: Could not prepare the training code: {exc}") from exc
+        argv = script_mode.user_command(entry, paths, python)
+        # Scripts often hard-code /opt/ml/model; give them the real layout when a sandbox is possible.
+        if _sandbox_unavailable_reason() is None:
+            return Program(
+                argv=sandbox.wrap_with_opt_ml(argv, paths.root),
+                cwd=paths.code,
+                kind="script",
+                user_entry=entry,
+                opt_ml_view=True,
+            )
+        # build_environment puts the code directory on PYTHONPATH, as the toolkit does.
+        return Program(argv=argv, cwd=paths.code, kind="script", user_entry=entry)
+    command = script_mode.container_command(algorithm_specification)
+    if command is not None:
+        return _container_program(command, paths)
+    builtin = builtin_for_image(image)
+    if builtin is not None:
+        return Program(argv=[python, "-m", builtin.module], cwd=paths.root, kind="builtin")
+    if algorithm_specification.get("ContainerArguments"):
+        raise ProgramError(
+            "ClientError: ContainerArguments without ContainerEntrypoint need the image's own entry point, "
+            f"which trainplane cannot run for image {image}. Give ContainerEntrypoint as well."
+        )
+    raise ProgramError(
+        f"ClientError: The training image {image} cannot be run by trainplane. trainplane runs the built-in "
+        "algorithms (sagemaker-xgboost, linear-learner), script mode (the sagemaker_program hyperparameter) "
+        "and ContainerEntrypoint commands on this machine's Python."
+    )
+
+
+def _container_program(command: list[str], paths: MLPaths) -> Program:
+    """Run an entry-point command; /opt/ml is made to resolve to this host's root when possible."""
+    unavailable = _sandbox_unavailable_reason()
+    if unavailable is None:
+        return Program(
+            argv=sandbox.wrap_with_opt_ml(command, paths.root),
+            cwd=paths.root,
+            kind="command",
+            opt_ml_view=True,
+        )
+    if any("/opt/ml" in part for part in command):
+        raise ProgramError(
+            "ClientError: This job's command uses absolute /opt/ml paths, which need a private mount "
+            f"namespace, and none is available here: {unavailable}."
+        )
+    return Program(argv=command, cwd=paths.root, kind="command")
+
+
+@functools.cache
+def _sandbox_unavailable_reason() -> str | None:
+    """Probing bubblewrap runs a process; the answer does not change while the agent lives."""
+    return sandbox.sandbox_available()

@@ -1,0 +1,111 @@
+"""DescribeTrainingJob and ListTrainingJobs shapes, assembled from stored rows.
+
+Times are ``datetime`` objects, as boto3 returns them; the HTTP layer turns them into epoch numbers.
+Training and billable seconds are derived from the attempts, never stored twice.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from trainplane.clock import to_datetime
+from trainplane.states import JobStatus
+from trainplane.store import Store
+from trainplane.store.records import Attempt, MetricPoint, TrainingJob
+
+_ECHOED = (
+    "HyperParameters",
+    "AlgorithmSpecification",
+    "RoleArn",
+    "InputDataConfig",
+    "OutputDataConfig",
+    "ResourceConfig",
+    "VpcConfig",
+    "StoppingCondition",
+    "EnableNetworkIsolation",
+    "EnableInterContainerTrafficEncryption",
+    "EnableManagedSpotTraining",
+    "CheckpointConfig",
+    "Environment",
+    "RetryStrategy",
+    "DebugHookConfig",
+    "ExperimentConfig",
+    "DebugRuleConfigurations",
+    "TensorBoardOutputConfig",
+    "ProfilerConfig",
+    "ProfilerRuleConfigurations",
+    "RemoteDebugConfig",
+    "InfraCheckConfig",
+)
+MAX_FINAL_METRICS = 40
+
+
+def training_seconds(attempts: list[Attempt], now: float) -> int | None:
+    """Wall-clock seconds spent on instances, summed over attempts (None before any attempt started)."""
+    spans = [(a.start_time, a.end_time if a.end_time is not None else now) for a in attempts if a.start_time]
+    if not spans:
+        return None
+    return max(1, math.ceil(sum(end - start for start, end in spans) - 1e-6))
+
+
+def describe(job: TrainingJob, store: Store, now: float) -> dict[str, Any]:
+    request = job.request
+    result: dict[str, Any] = {
+        "TrainingJobName": job.name,
+        "TrainingJobArn": job.arn,
+        "ModelArtifacts": {"S3ModelArtifacts": job.model_artifacts},
+        "TrainingJobStatus": job.status,
+        "SecondaryStatus": job.secondary_status,
+        "CreationTime": to_datetime(job.creation_time),
+        "LastModifiedTime": to_datetime(job.last_modified_time),
+    }
+    if job.tuning_job_arn:
+        result["TuningJobArn"] = job.tuning_job_arn
+    if job.failure_reason:
+        result["FailureReason"] = job.failure_reason[:1024]
+    for key in _ECHOED:
+        if key in request:
+            result[key] = request[key]
+    if job.training_start_time is not None:
+        result["TrainingStartTime"] = to_datetime(job.training_start_time)
+    if job.training_end_time is not None:
+        result["TrainingEndTime"] = to_datetime(job.training_end_time)
+    result["SecondaryStatusTransitions"] = [
+        {
+            "Status": t.status,
+            "StartTime": to_datetime(t.start_time),
+            **({"EndTime": to_datetime(t.end_time)} if t.end_time is not None else {}),
+            "StatusMessage": t.message,
+        }
+        for t in job.transitions
+    ]
+    last: dict[str, MetricPoint] = {}
+    for point in store.metric_points(job.name):
+        last[point.name] = point
+    result["FinalMetricDataList"] = [
+        {"MetricName": p.name, "Value": p.value, "Timestamp": to_datetime(p.timestamp)}
+        for p in list(last.values())[:MAX_FINAL_METRICS]
+    ]
+    attempts = store.attempts(job.name)
+    end = job.training_end_time if job.training_end_time is not None else now
+    seconds = training_seconds(attempts, end)
+    if seconds is not None:
+        result["TrainingTimeInSeconds"] = seconds
+        result["BillableTimeInSeconds"] = seconds
+    result["ProfilingStatus"] = "Disabled"
+    return result
+
+
+def summary(job: TrainingJob) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "TrainingJobName": job.name,
+        "TrainingJobArn": job.arn,
+        "CreationTime": to_datetime(job.creation_time),
+        "TrainingJobStatus": job.status,
+        "LastModifiedTime": to_datetime(job.last_modified_time),
+        "SecondaryStatus": job.secondary_status,
+    }
+    if JobStatus(job.status).is_terminal() and job.training_end_time is not None:
+        item["TrainingEndTime"] = to_datetime(job.training_end_time)
+    return item

@@ -1,0 +1,247 @@
+"""Training-job operations with SageMaker semantics: Create, Describe, List, Stop, Delete, tags."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+from trainplane.algorithms.registry import builtin_for_image
+from trainplane.catalog import capacity, instances
+from trainplane.clock import Clock, to_datetime
+from trainplane.errors import ResourceLimitExceeded, ResourceNotFound, ValidationError
+from trainplane.service import describe
+from trainplane.service.arns import model_artifacts_uri, training_job_arn
+from trainplane.service.training_rules import check_create_training_job
+from trainplane.service.validation import validate_input
+from trainplane.settings import Settings
+from trainplane.states import JobStatus
+from trainplane.store import Store
+
+_NOT_FOUND = "Requested resource not found."
+DEFAULT_MAX_RUNTIME = 86400
+
+
+class TrainingService:
+    """The operations; every entry point (HTTP, CLI, Python API) goes through here."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        clock: Clock,
+        machine: capacity.Resources | None = None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock
+        self.machine = machine or capacity.machine_resources(
+            settings.machine_cpus, settings.machine_memory_gib, oversubscription=settings.oversubscription
+        )
+        self._on_change = on_change or (lambda: None)
+
+    def set_on_change(self, callback: Callable[[], None]) -> None:
+        self._on_change = callback
+
+    # ------------------------------------------------------------------ create
+    def create_training_job(
+        self, params: dict[str, Any], *, tuning_job_arn: str | None = None
+    ) -> dict[str, Any]:
+        request = validate_input("CreateTrainingJob", params)
+        check_create_training_job(request)
+        self._check_capacity(request["ResourceConfig"])
+        self._check_input_modes(request)
+        name = request["TrainingJobName"]
+        arn = training_job_arn(self.settings.region, self.settings.account_id, name)
+        echoed = _with_echo_defaults(request)
+        output = echoed["OutputDataConfig"]
+        self.store.create_training_job(
+            name=name,
+            arn=arn,
+            request=echoed,
+            model_artifacts=model_artifacts_uri(output["S3OutputPath"], name, output["CompressionType"]),
+            now=self.clock.now(),
+            tuning_job_arn=tuning_job_arn,
+            tags=request.get("Tags", []),
+        )
+        self._on_change()
+        return {"TrainingJobArn": arn}
+
+    def _check_capacity(self, resource_config: dict[str, Any]) -> None:
+        if resource_config.get("InstanceGroups"):
+            raise ValidationError(
+                "InstanceGroups (heterogeneous clusters) are not supported by trainplane; "
+                "use InstanceType and InstanceCount."
+            )
+        name = resource_config["InstanceType"]
+        instance = instances.lookup(name)
+        if instance is None:
+            raise ValidationError(f"Instance type {name} is not in trainplane's instance catalog.")
+        count = resource_config["InstanceCount"]
+        need = capacity.demand(instance, count)
+        if not self.machine.covers(need):
+            raise ResourceLimitExceeded(
+                f"{count} x {name} needs {need.cpus:g} vCPUs, {need.memory_gib:g} GiB memory and "
+                f"{need.gpus} GPUs; "
+                f"this machine offers {self.machine.cpus:g} vCPUs, {self.machine.memory_gib:.1f} GiB and "
+                f"{self.machine.gpus} GPUs (oversubscription {self.settings.oversubscription:g}). Choose a "
+                "smaller instance type or allow oversubscription (--oversubscription / "
+                "TRAINPLANE_OVERSUBSCRIPTION)."
+            )
+
+    def _check_input_modes(self, request: dict[str, Any]) -> None:
+        spec = request["AlgorithmSpecification"]
+        builtin = builtin_for_image(spec.get("TrainingImage"))
+        if builtin is None or builtin.supports_pipe or _is_script_mode(request):
+            return
+        default_mode = spec["TrainingInputMode"]
+        for channel in request.get("InputDataConfig", []):
+            if channel.get("InputMode", default_mode) == "Pipe":
+                raise ValidationError(
+                    f"The algorithm {builtin.name} does not support Pipe input mode "
+                    f"(channel {channel['ChannelName']}); use File mode."
+                )
+
+    # ------------------------------------------------------------------ describe / list
+    def describe_training_job(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("DescribeTrainingJob", params)
+        job = self.store.get_training_job(request["TrainingJobName"])
+        if job is None:
+            raise ValidationError(_NOT_FOUND)
+        return describe.describe(job, self.store, self.clock.now())
+
+    def list_training_jobs(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("ListTrainingJobs", params)
+        limit = request.get("MaxResults", 10)
+        filters: dict[str, Any] = {
+            "name_contains": request.get("NameContains"),
+            "status_equals": request.get("StatusEquals"),
+            "creation_after": _epoch(request.get("CreationTimeAfter")),
+            "creation_before": _epoch(request.get("CreationTimeBefore")),
+            "modified_after": _epoch(request.get("LastModifiedTimeAfter")),
+            "modified_before": _epoch(request.get("LastModifiedTimeBefore")),
+            "sort_by": request.get("SortBy", "CreationTime"),
+            "ascending": request.get("SortOrder", "Ascending") == "Ascending",
+        }
+        offset = _decode_token(request.get("NextToken"), filters)
+        jobs = self.store.list_training_jobs(**filters, offset=offset, limit=limit + 1)
+        result: dict[str, Any] = {"TrainingJobSummaries": [describe.summary(j) for j in jobs[:limit]]}
+        if len(jobs) > limit:
+            result["NextToken"] = _encode_token(offset + limit, filters)
+        return result
+
+    # ------------------------------------------------------------------ stop / delete
+    def stop_training_job(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("StopTrainingJob", params)
+        name = request["TrainingJobName"]
+        job = self.store.get_training_job(name)
+        if job is None:
+            raise ValidationError(_NOT_FOUND)
+        stopped = self.store.request_stop(
+            name, reason="Stopped", now=self.clock.now(), message="Stopping the training job"
+        )
+        if stopped is None:
+            current = self.store.get_training_job(name)
+            status = current.status if current else job.status
+            raise ValidationError(f"The request was rejected because the training job is in status {status}.")
+        self._on_change()
+        return {}
+
+    def delete_training_job(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("DeleteTrainingJob", params)
+        if not self.store.delete_training_job(request["TrainingJobName"]):
+            raise ResourceNotFound(_NOT_FOUND)
+        return {}
+
+    # ------------------------------------------------------------------ tags
+    def add_tags(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("AddTags", params)
+        self._require_resource(request["ResourceArn"])
+        self.store.add_tags(request["ResourceArn"], request["Tags"])
+        return {"Tags": request["Tags"]}
+
+    def list_tags(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("ListTags", params)
+        self._require_resource(request["ResourceArn"])
+        return {"Tags": self.store.list_tags(request["ResourceArn"])}
+
+    def delete_tags(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("DeleteTags", params)
+        self._require_resource(request["ResourceArn"])
+        self.store.delete_tags(request["ResourceArn"], request["TagKeys"])
+        return {}
+
+    def _require_resource(self, arn: str) -> None:
+        kind, _, name = arn.rpartition(":")[2].partition("/")
+        if kind == "training-job" and self.store.get_training_job(name) is not None:
+            return
+        raise ResourceNotFound(f"Resource {arn} not found.")
+
+    # ------------------------------------------------------------------ helpers for callers
+    def job_status(self, name: str) -> JobStatus:
+        job = self.store.get_training_job(name)
+        if job is None:
+            raise ValidationError(_NOT_FOUND)
+        return JobStatus(job.status)
+
+
+def _is_script_mode(request: dict[str, Any]) -> bool:
+    spec = request["AlgorithmSpecification"]
+    hyperparameters = request.get("HyperParameters", {})
+    return "sagemaker_program" in hyperparameters or bool(spec.get("ContainerEntrypoint"))
+
+
+def _with_echo_defaults(request: dict[str, Any]) -> dict[str, Any]:
+    """The request as Describe echoes it: SageMaker's explicit defaults filled in."""
+    echoed = json.loads(json.dumps(request, default=str))
+    spec = echoed["AlgorithmSpecification"]
+    spec.setdefault("EnableSageMakerMetricsTimeSeries", False)
+    builtin = builtin_for_image(spec.get("TrainingImage"))
+    if builtin is not None and not _is_script_mode(echoed) and not spec.get("MetricDefinitions"):
+        spec["MetricDefinitions"] = builtin.metric_definitions()
+    output = echoed["OutputDataConfig"]
+    output.setdefault("KmsKeyId", "")
+    output.setdefault("CompressionType", "GZIP")
+    for channel in echoed.get("InputDataConfig", []):
+        channel.setdefault("CompressionType", "None")
+        channel.setdefault("RecordWrapperType", "None")
+        s3 = channel["DataSource"].get("S3DataSource")
+        if s3 is not None:
+            s3.setdefault("S3DataDistributionType", "FullyReplicated")
+    echoed["StoppingCondition"].setdefault("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME)
+    echoed.setdefault("HyperParameters", {})
+    for flag in (
+        "EnableNetworkIsolation",
+        "EnableInterContainerTrafficEncryption",
+        "EnableManagedSpotTraining",
+    ):
+        echoed.setdefault(flag, False)
+    echoed.pop("Tags", None)
+    return echoed
+
+
+def _epoch(value: Any) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def _encode_token(offset: int, filters: dict[str, Any]) -> str:
+    payload = json.dumps({"o": offset, "f": filters}, sort_keys=True, default=str)
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def _decode_token(token: str | None, filters: dict[str, Any]) -> int:
+    if not token:
+        return 0
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset = int(payload["o"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationError("Invalid NextToken.") from exc
+    if payload.get("f") != json.loads(json.dumps(filters, sort_keys=True, default=str)) or offset < 0:
+        raise ValidationError("The NextToken does not match the request's filters.")
+    return offset
+
+
+__all__ = ["TrainingService", "to_datetime"]
