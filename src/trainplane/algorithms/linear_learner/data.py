@@ -1,0 +1,133 @@
+"""Channels, label checks, normalisation statistics and example weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from trainplane.algorithms.formats import CSV, RECORDIO_PROTOBUF, DataFormatError, Dataset, parse_content_type
+from trainplane.algorithms.formats import read_channel as _read_channel
+from trainplane.algorithms.linear_learner.errors import ClientError
+from trainplane.algorithms.linear_learner.hyperparameters import BINARY, MULTICLASS, Hyperparameters
+
+CHANNELS = ("train", "validation", "test")
+_CHECK_ROWS = 65_536  # rows per chunk when scanning for NaN/inf (bounds the temporary mask's size)
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """x_normalised = (x - shift) / scale; y_normalised = (y - label_shift) / label_scale."""
+
+    shift: np.ndarray
+    scale: np.ndarray
+    label_shift: float = 0.0
+    label_scale: float = 1.0
+
+
+def read_channel(name: str, directory: Path, channel_config: dict[str, Any]) -> Dataset:
+    content_type = channel_config.get("ContentType")
+    try:
+        fmt, _ = parse_content_type(content_type, RECORDIO_PROTOBUF)
+        if fmt not in (CSV, RECORDIO_PROTOBUF):
+            raise DataFormatError(
+                f"Content type {content_type} is not supported by Linear Learner; use "
+                "text/csv or application/x-recordio-protobuf."
+            )
+        data = _read_channel(directory, content_type, default_format=RECORDIO_PROTOBUF)
+    except DataFormatError as exc:
+        raise ClientError(f"Channel '{name}': {exc}") from None
+    if data.num_rows == 0:
+        raise ClientError(f"Channel '{name}' ({directory}) contains no records.")
+    return data
+
+
+def check(name: str, directory: Path, data: Dataset, hp: Hyperparameters, feature_dim: int | None) -> None:
+    """Reject data the predictor type cannot train on, naming the channel, row and value."""
+    where = f"Channel '{name}' ({directory})"
+    if feature_dim is not None and data.num_features != feature_dim:
+        raise ClientError(
+            f"{where} has {data.num_features} features per record, expected feature_dim={feature_dim}."
+        )
+    if data.labels is None:
+        raise ClientError(f"{where}: records have no label; Linear Learner needs labelled {name} data.")
+    y = data.labels
+    if hp.predictor_type == BINARY:
+        bad = np.flatnonzero((y != 0) & (y != 1))
+        rule = "0 or 1 for binary_classifier"
+    elif hp.predictor_type == MULTICLASS:
+        bad = np.flatnonzero(~((y >= 0) & (y < hp.num_classes) & (y == np.floor(y))))
+        rule = f"an integer in [0, {hp.num_classes - 1}] for multiclass_classifier"
+    else:
+        bad = np.flatnonzero(~np.isfinite(y))
+        rule = "a finite number for regressor"
+    if len(bad):
+        raise ClientError(
+            f"{where}: label {y[bad[0]]!r} of record {bad[0]} is invalid; labels must be {rule} "
+            f"({len(bad)} invalid labels)."
+        )
+    values = data.features.data if sp.issparse(data.features) else data.features
+    for start in range(0, values.shape[0], _CHECK_ROWS):
+        chunk = values[start : start + _CHECK_ROWS]
+        if not np.isfinite(chunk).all():
+            row = (
+                ""
+                if sp.issparse(data.features)
+                else f" in record {start + int(np.argmin(np.isfinite(chunk).all(axis=1)))}"
+            )
+            raise ClientError(f"{where}: features contain NaN or infinite values{row}.")
+
+
+def fit_scaler(data: Dataset, hp: Hyperparameters) -> Scaler:
+    """Statistics from the first ``num_point_for_scaler`` rows (the input is expected to be shuffled)."""
+    n = min(hp.num_point_for_scaler, data.num_rows)
+    f = data.num_features
+    shift, scale = np.zeros(f, np.float32), np.ones(f, np.float32)
+    if hp.normalize_data:
+        sample = data.features[:n]
+        if sp.issparse(sample):
+            mean = np.asarray(sample.mean(axis=0), dtype=np.float64).ravel()
+            sq = np.asarray(sample.multiply(sample).mean(axis=0), dtype=np.float64).ravel()
+            std = np.sqrt(np.maximum(sq - mean * mean, 0))
+        else:
+            mean = sample.mean(axis=0, dtype=np.float64)
+            std = sample.std(axis=0, dtype=np.float64)
+        # Sparse data is only scaled unless unbias_data=true: shifting would make every row dense.
+        unbias = hp.unbias_data if hp.unbias_data is not None else not sp.issparse(sample)
+        if unbias:
+            shift = mean.astype(np.float32)
+        scale = np.where(std > 1e-12, std, 1.0).astype(np.float32)
+    label_shift, label_scale = 0.0, 1.0
+    if data.labels is not None and (hp.normalize_label or hp.unbias_label):
+        y = data.labels[:n].astype(np.float64)
+        if hp.unbias_label:
+            label_shift = float(y.mean())
+        if hp.normalize_label and y.std() > 1e-12:
+            label_scale = float(y.std())
+    return Scaler(shift, scale, label_shift, label_scale)
+
+
+def example_weights(data: Dataset, hp: Hyperparameters) -> np.ndarray | None:
+    """Per-example loss weights, or None when every weight is 1."""
+    assert data.labels is not None
+    y = data.labels
+    weights = None if data.weights is None else data.weights.astype(np.float32)
+    if hp.predictor_type == BINARY:
+        mult = hp.positive_example_weight_mult
+        if mult == "balanced":
+            positives = float((y == 1).sum())
+            mult = (len(y) - positives) / positives if positives else 1.0
+        elif mult == "auto":
+            mult = 1.0  # the decision threshold is calibrated afterwards, which handles imbalance
+        if float(mult) != 1.0:
+            w = np.where(y == 1, np.float32(mult), np.float32(1.0))
+            weights = w if weights is None else weights * w
+    elif hp.predictor_type == MULTICLASS and hp.balance_multiclass_weights:
+        counts = np.bincount(y.astype(np.int64), minlength=hp.num_classes).astype(np.float64)
+        per_class = np.where(counts > 0, len(y) / (hp.num_classes * np.maximum(counts, 1)), 0.0)
+        w = per_class[y.astype(np.int64)].astype(np.float32)
+        weights = w if weights is None else weights * w
+    return weights

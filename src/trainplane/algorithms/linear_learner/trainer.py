@@ -1,0 +1,199 @@
+"""The epoch loop: vectorised mini-batch passes, per-model best snapshots, early stopping, checkpoints.
+
+Each model keeps the parameters of its best epoch (by validation loss, else training loss); early stopping
+watches the best loss over all models and stops after ``early_stopping_patience`` epochs whose relative
+improvement is below ``early_stopping_tolerance``. A checkpoint after every epoch holds everything needed
+to continue at the next epoch with the same optimizer state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from trainplane.algorithms.formats import Dataset
+from trainplane.algorithms.linear_learner import checkpoint, metrics
+from trainplane.algorithms.linear_learner.data import Scaler
+from trainplane.algorithms.linear_learner.hyperparameters import Hyperparameters
+from trainplane.algorithms.linear_learner.losses import Loss
+from trainplane.algorithms.linear_learner.model import MultiLinear, linear_scores
+
+EVAL_BATCH = 8192
+
+
+class Batcher:
+    """Normalised row slices of one dataset, without ever materialising the normalised whole."""
+
+    def __init__(self, data: Dataset, scaler: Scaler) -> None:
+        self.sparse = sp.issparse(data.features)
+        self.x: Any = (
+            data.features.tocsr()
+            if self.sparse
+            else torch.from_numpy(np.ascontiguousarray(data.features, dtype=np.float32))
+        )
+        self.shift = torch.from_numpy(scaler.shift)
+        self.inv = torch.from_numpy((1.0 / scaler.scale).astype(np.float32))
+        self.inv_np = self.inv.numpy()
+        self.identity = not (scaler.shift.any() or (scaler.scale != 1).any())
+        self.has_shift = bool(scaler.shift.any())
+
+    def __call__(self, lo: int, hi: int) -> Any:
+        if not self.sparse:
+            xb = self.x[lo:hi]
+            return xb if self.identity else (xb - self.shift).mul_(self.inv)
+        xb = self.x[lo:hi]
+        if self.has_shift:  # unbias_data=true on sparse data: this batch becomes dense
+            return (torch.from_numpy(xb.toarray()) - self.shift).mul_(self.inv)
+        xb = xb.copy()
+        xb.data *= self.inv_np[xb.indices]
+        return xb
+
+
+def labels_for_training(y: np.ndarray, scaler: Scaler) -> torch.Tensor:
+    return torch.from_numpy(
+        ((y.astype(np.float64) - scaler.label_shift) / scaler.label_scale).astype(np.float32)
+    )
+
+
+@dataclass
+class FitState:
+    best_P: torch.Tensor  # each model's parameters from its best epoch, [features + 1, models, outputs]
+    best_model_loss: torch.Tensor  # [models], the loss that made them best
+    epoch: int = -1  # last completed epoch
+    best_loss: float = float("inf")  # early-stopping reference (best over models)
+    bad_epochs: int = 0
+
+    @classmethod
+    def start(cls, model: MultiLinear) -> FitState:
+        return cls(model.P.clone(), torch.full((model.P.shape[1],), float("inf"), dtype=torch.float64))
+
+    @classmethod
+    def from_checkpoint(cls, saved: dict[str, Any]) -> FitState:
+        return cls(
+            saved["best_P"],
+            saved["best_model_loss"],
+            int(saved["epoch"]),
+            float(saved["best_loss"]),
+            int(saved["bad_epochs"]),
+        )
+
+
+class Trainer:
+    def __init__(
+        self,
+        hp: Hyperparameters,
+        train: Dataset,
+        validation: Dataset | None,
+        scaler: Scaler,
+        loss: Loss,
+        weights: np.ndarray | None,
+        model: MultiLinear,
+    ) -> None:
+        self.hp, self.scaler, self.loss, self.model = hp, scaler, loss, model
+        self.train_batches = Batcher(train, scaler)
+        self.y = labels_for_training(train.labels, scaler)  # type: ignore[arg-type]
+        self.w = None if weights is None else torch.from_numpy(weights)
+        self.n = train.num_rows
+        self.validation = validation
+        self.loss_unit = scaler.label_scale**loss.degree  # training-space loss -> original units
+        self.model.steps_per_epoch = -(-self.n // hp.mini_batch_size)
+
+    def train_epoch(self, epoch: int) -> tuple[np.ndarray, float]:
+        """One pass over the training data; per-model mean loss (original units) and records/second."""
+        hp, model = self.hp, self.model
+        start = time.perf_counter()
+        total = torch.zeros(hp.num_models, dtype=torch.float64)
+        order = np.random.default_rng(epoch).permutation(model.steps_per_epoch)  # same order after resume
+        for b in order.tolist():
+            lo, hi = b * hp.mini_batch_size, min((b + 1) * hp.mini_batch_size, self.n)
+            xb = self.train_batches(lo, hi)
+            loss, grad = self.loss(model.scores(xb), self.y[lo:hi])
+            if self.w is not None:
+                wb = self.w[lo:hi]
+                loss = loss * wb[:, None]
+                grad = grad * wb[:, None, None]
+            total += loss.sum(0)
+            model.step(xb, grad, hi - lo)
+        elapsed = time.perf_counter() - start
+        return (total / self.n).numpy() * self.loss_unit, self.n / max(elapsed, 1e-9)
+
+    def dataset_loss(self, P: torch.Tensor, data: Dataset, limit: int | None = None) -> np.ndarray:
+        """Unweighted mean loss of every model on (the first ``limit`` rows of) a dataset."""
+        batches = Batcher(data, self.scaler)
+        y = labels_for_training(data.labels, self.scaler)  # type: ignore[arg-type]
+        n = min(data.num_rows, limit or data.num_rows)
+        total = torch.zeros(P.shape[1], dtype=torch.float64)
+        with torch.no_grad():
+            for lo in range(0, n, EVAL_BATCH):
+                hi = min(lo + EVAL_BATCH, n)
+                loss, _ = self.loss(linear_scores(P, batches(lo, hi)), y[lo:hi])
+                total += loss.sum(0)
+        return (total / n).numpy() * self.loss_unit
+
+    def fit(
+        self, state: FitState, log: Callable[[str], None], host: str, checkpoint_dir: Path | None
+    ) -> FitState:
+        hp, model = self.hp, self.model
+        for epoch in range(state.epoch + 1, hp.epochs):
+            train_loss, throughput = self.train_epoch(epoch)
+            log(metrics.epoch_line(host, epoch, "train", self.loss.objective_name, _best(train_loss)))
+            watched = train_loss
+            if self.validation is not None:
+                watched = self.dataset_loss(model.P, self.validation)
+                log(metrics.epoch_line(host, epoch, "validation", self.loss.objective_name, _best(watched)))
+            self._keep_best(state, torch.from_numpy(np.nan_to_num(watched, nan=np.inf)))
+            current = _best(watched)
+            reference = state.best_loss
+            improved = current < reference and (
+                reference == float("inf")
+                or (reference - current) > hp.early_stopping_tolerance * abs(reference)
+            )
+            if improved:
+                log(f"Epoch {epoch}: Loss improved. Updating best model")
+                state.best_loss, state.bad_epochs = current, 0
+            else:
+                state.bad_epochs += 1
+                log(f"Epoch {epoch}: Loss has not improved for {state.bad_epochs} epochs.")
+            state.epoch = epoch
+            log(metrics.throughput_line(host, throughput))
+            log(metrics.progress_line(host, round(100.0 * (epoch + 1) / hp.epochs, 2)))
+            if checkpoint_dir is not None:
+                checkpoint.save(checkpoint_dir, host, epoch, self.state_dict(state))
+            if state.bad_epochs >= hp.early_stopping_patience:
+                log(f"Early stopping criteria met after epoch {epoch}.")
+                break
+        return state
+
+    def _keep_best(self, state: FitState, losses: torch.Tensor) -> None:
+        better = losses < state.best_model_loss
+        state.best_model_loss = torch.where(better, losses, state.best_model_loss)
+        state.best_P[:, better] = self.model.P[:, better]
+
+    def state_dict(self, state: FitState) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "epoch": state.epoch,
+            "best_loss": state.best_loss,
+            "bad_epochs": state.bad_epochs,
+            "best_P": state.best_P,
+            "best_model_loss": state.best_model_loss,
+            "scaler": {
+                "shift": torch.from_numpy(self.scaler.shift),
+                "scale": torch.from_numpy(self.scaler.scale),
+                "label": torch.tensor(
+                    [self.scaler.label_shift, self.scaler.label_scale], dtype=torch.float64
+                ),
+            },
+        }
+
+
+def _best(losses: np.ndarray) -> float:
+    finite = losses[np.isfinite(losses)]
+    return float(finite.min()) if len(finite) else float("nan")
