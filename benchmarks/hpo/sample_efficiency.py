@@ -229,8 +229,8 @@ def main(argv: list[str] | None = None) -> int:
             "",
             f"- Command: `{command.strip()}`",
             f"- Date: {datetime.date.today().isoformat()}",
-            f"- Machine: {platform.machine()}, {os.cpu_count()} CPUs visible, {args.workers} worker processes, "
-            f"Python {platform.python_version()}",
+            f"- Machine: {platform.machine()}, {os.cpu_count()} CPUs visible, "
+            f"{args.workers} worker processes, Python {platform.python_version()}",
             "",
         ]
         with open(args.write, "w") as f:

@@ -227,14 +227,16 @@ def _numeric(item: Mapping[str, Any], kind: Kind) -> Parameter:
             "Auto, Linear, Logarithmic, ReverseLogarithmic."
         ) from None
     if scaling is Scaling.AUTO:
-        scaling = Scaling.LOGARITHMIC if 0 < low and high / low >= 10 else Scaling.LINEAR
+        scaling = Scaling.LOGARITHMIC if low > 0 and high / low >= 10 else Scaling.LINEAR
     if scaling is Scaling.LOGARITHMIC and low <= 0:
         raise RangeError(
             f"The MinValue for hyperparameter '{name}' must be greater than 0 for Logarithmic scaling."
         )
     if scaling is Scaling.REVERSE_LOGARITHMIC:
         if kind is Kind.INTEGER:
-            raise RangeError(f"ReverseLogarithmic scaling is not supported for integer hyperparameter '{name}'.")
+            raise RangeError(
+                f"ReverseLogarithmic scaling is not supported for integer hyperparameter '{name}'."
+            )
         if not (0 <= low < high < 1):
             raise RangeError(
                 f"ReverseLogarithmic scaling for hyperparameter '{name}' requires "

@@ -11,8 +11,9 @@ One suggestion:
 3. *Model.* MAP fit of the Matern 5/2 ARD kernel and noise (``trainplane.tuning.gp``) on at most
    ``max_fit_points`` of them, warm-started from the previous fit (kept in ``state_dict``).
 4. *Pending trials.* Each pending/running trial is added as a kriging-believer fantasy (its observation
-   is the current posterior mean), which collapses the variance and so the EI around configurations
-   already in flight: with parallelism > 1 the next proposal goes elsewhere instead of repeating.
+   is the current posterior mean, and the incumbent is raised to the best fantasy), which collapses the
+   variance and the expected gain around configurations already in flight: with parallelism > 1 the
+   next proposal goes elsewhere instead of repeating.
 5. *Acquisition.* Log-EI over the best observed standardised value, maximised by
    ``trainplane.tuning.acquisition.maximize_log_ei``.
 """
@@ -61,19 +62,24 @@ class BayesianStrategy(Strategy):
         fit_idx = _subsample(y, self.max_fit_points, rng)
         self._hyper = fit_hyper(x[fit_idx], y[fit_idx], start=self._hyper)
         gp = GaussianProcess(x, y, self._hyper)
+        best = float(y.max())
         pending = [t for t in tried if t.is_active]
         if pending:
             xp = self.space.snap(np.array([self.space.to_unit(t.config) for t in pending]))
-            gp = gp.condition(xp, gp.predict(xp)[0])
+            believed = gp.predict(xp)[0]
+            gp = gp.condition(xp, believed)
+            # The incumbent includes the fantasies, else EI next to a promising pending point stays high.
+            best = max(best, float(believed.max()))
         anchors = x[np.argsort(-y)[: min(5, len(y))]]
-        point = maximize_log_ei(gp, self.space, float(y.max()), anchors, rng)
+        point = maximize_log_ei(gp, self.space, best, anchors, rng)
         return self.space.from_unit(point)
 
     def _initial_point(self, index: int, rng: np.random.Generator) -> np.ndarray:
         if index >= 256:  # Sobol beyond this is pointless; plain draws are as good
             return rng.random(self.space.dim)
         sobol = qmc.Sobol(self.space.dim, scramble=True, seed=self._seed)
-        return sobol.random(index + 1)[-1]
+        # Draw a power-of-two prefix (what Sobol's balance needs) and pick the index-th point of it.
+        return sobol.random_base2(max(index, 1).bit_length())[index]
 
     def _data(
         self, results: list[Trial], history: History, rng: np.random.Generator

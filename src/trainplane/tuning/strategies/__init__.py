@@ -1,0 +1,61 @@
+"""Search strategies, one module each, behind the ``Strategy`` protocol in ``base``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from trainplane.tuning.space import RangeError, SearchSpace
+from trainplane.tuning.strategies.base import Direction, History, Strategy, Trial, TrialStatus
+from trainplane.tuning.strategies.bayesian import BayesianStrategy
+from trainplane.tuning.strategies.grid import GridStrategy, grid_size
+from trainplane.tuning.strategies.hyperband import HyperbandStrategy, infer_max_resource
+from trainplane.tuning.strategies.random import RandomStrategy
+
+
+def make_strategy(
+    name: str,
+    space: SearchSpace,
+    *,
+    seed: int | None = None,
+    hyperband: Mapping[str, int] | None = None,
+    static_hyperparameters: Mapping[str, str] | None = None,
+) -> Strategy:
+    """Build the strategy named by ``HyperParameterTuningJobConfig.Strategy``.
+
+    ``hyperband`` is ``HyperbandStrategyConfig`` (``MinResource``/``MaxResource``); a missing
+    MaxResource is inferred from ``static_hyperparameters`` (``infer_max_resource``).
+    """
+    if name == "Random":
+        return RandomStrategy(space, seed=seed)
+    if name == "Bayesian":
+        return BayesianStrategy(space, seed=seed)
+    if name == "Grid":
+        return GridStrategy(space, seed=seed)
+    if name == "Hyperband":
+        config = hyperband or {}
+        max_resource = config.get("MaxResource") or infer_max_resource(static_hyperparameters or {})
+        if max_resource is None:
+            raise RangeError(
+                "MaxResource must be specified in HyperbandStrategyConfig or inferable from a static "
+                "hyperparameter (epochs, numepochs, n-epochs, n_epochs, num_epochs)."
+            )
+        return HyperbandStrategy(
+            space, min_resource=int(config.get("MinResource", 1)), max_resource=int(max_resource), seed=seed
+        )
+    raise RangeError(f"Strategy '{name}' is not one of Bayesian, Random, Hyperband, Grid.")
+
+
+__all__ = [
+    "BayesianStrategy",
+    "Direction",
+    "GridStrategy",
+    "History",
+    "HyperbandStrategy",
+    "RandomStrategy",
+    "Strategy",
+    "Trial",
+    "TrialStatus",
+    "grid_size",
+    "infer_max_resource",
+    "make_strategy",
+]

@@ -1,0 +1,129 @@
+"""Hyperband as SageMaker runs it: random proposals plus asynchronous successive halving (ASHA).
+
+Resource = epochs = the number of objective reports a trial has made (``len(trial.intermediate)``).
+
+Brackets. With ``s_max = floor(log_eta(MaxResource / MinResource))`` there are ``s_max + 1`` brackets;
+bracket ``b`` has rungs at ``MinResource * eta**(b + k) < MaxResource`` (bracket 0 is the most
+aggressive). A trial's bracket is drawn with Hyperband's weights (bracket ``b`` gets
+``(s_max+1)/(s_max-b+1) * eta**(s_max-b)``, so most trials go to aggressive brackets, a few are
+protected from early judgement) from a generator seeded by ``(seed, launch position)``: the
+assignment is a pure function of the seed and the history order, so it needs no stored state and
+survives a restart. The history must therefore list trials in launch order.
+
+Stopping (``should_stop``), the *stopping* variant of ASHA (no paused trials to resume):
+
+* at ``MaxResource`` a trial is done: stop;
+* below its bracket's first rung (and below ``MinResource``) it is never stopped;
+* otherwise take the highest rung ``r`` it has reached and its value at epoch ``r``; compare with the
+  value at epoch ``r`` of every other trial of the same bracket that reached ``r``. It continues iff it
+  ranks within the top ``floor(n / eta)`` of those ``n`` values (ties favour it). Until ``eta`` trials
+  have reached a rung there is too little to judge, and the trial continues.
+
+Because the rule only looks at the snapshot, a trial is judged at its latest rung until it reaches the
+next one; a burst of better peers arriving at that rung meanwhile can still stop it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from trainplane.tuning.space import RangeError, SearchSpace
+from trainplane.tuning.strategies.base import History, Strategy, Trial
+
+REDUCTION_FACTOR = 3
+MAX_RESOURCE_LIMIT = 20_000
+EPOCH_KEYS = ("epochs", "numepochs", "n-epochs", "n_epochs", "num_epochs")
+# trainplane extension: the built-in XGBoost counts boosting rounds, one objective report per round.
+EXTENSION_KEYS = ("num_round",)
+
+
+def infer_max_resource(static_hps: Mapping[str, str]) -> int | None:
+    """MaxResource from the first epoch-count static hyperparameter present, or ``None``."""
+    for key in EPOCH_KEYS + EXTENSION_KEYS:
+        if key in static_hps:
+            try:
+                value = float(static_hps[key])
+            except ValueError:
+                continue
+            if value >= 1 and value == int(value):
+                return int(value)
+    return None
+
+
+class HyperbandStrategy(Strategy):
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        max_resource: int,
+        min_resource: int = 1,
+        reduction_factor: int = REDUCTION_FACTOR,
+        seed: int | None = None,
+    ) -> None:
+        if not 1 <= min_resource <= max_resource <= MAX_RESOURCE_LIMIT:
+            raise RangeError(
+                f"HyperbandStrategyConfig requires 1 <= MinResource ({min_resource}) <= MaxResource "
+                f"({max_resource}) <= {MAX_RESOURCE_LIMIT}."
+            )
+        if reduction_factor < 2:
+            raise RangeError("The Hyperband reduction factor must be at least 2.")
+        super().__init__(space, seed=seed)
+        self.min_resource, self.max_resource, self.eta = min_resource, max_resource, reduction_factor
+        # Integer loop instead of log(): float rounding would drop a bracket when the ratio is exact.
+        self.s_max = 0
+        while min_resource * reduction_factor ** (self.s_max + 1) <= max_resource:
+            self.s_max += 1
+        weights = np.array(
+            [
+                (self.s_max + 1) / (self.s_max - b + 1) * reduction_factor ** (self.s_max - b)
+                for b in self.brackets
+            ]
+        )
+        self._weights = weights / weights.sum()
+
+    @property
+    def brackets(self) -> range:
+        return range(self.s_max + 1)
+
+    def rungs(self, bracket: int) -> list[int]:
+        """Resource levels (epochs) at which trials of ``bracket`` are judged."""
+        out, level = [], self.min_resource * self.eta**bracket
+        while level < self.max_resource:
+            out.append(level)
+            level *= self.eta
+        return out
+
+    def bracket_of(self, position: int) -> int:
+        """Bracket of the trial launched at ``position`` (0-based) in the history."""
+        rng = np.random.default_rng([self._seed, 1, position])  # stream 1: separate from suggestions
+        return int(rng.choice(len(self._weights), p=self._weights))
+
+    def suggest(self, history: History) -> dict[str, str] | None:
+        return self.space.from_unit(self._next_rng().random(self.space.dim))
+
+    def should_stop(self, trial: Trial, history: History) -> bool:
+        epochs = len(trial.intermediate)
+        if epochs >= self.max_resource:
+            return True
+        position = history.position(trial.id)
+        bracket = self.bracket_of(position if position is not None else len(history.trials))
+        reached = [r for r in self.rungs(bracket) if max(r, self.min_resource) <= epochs]
+        if not reached:
+            return False
+        rung = reached[-1]
+        value = history.loss(trial.intermediate[rung - 1])
+        peers = [
+            history.loss(other.intermediate[rung - 1])
+            for i, other in enumerate(history.trials)
+            if other.id != trial.id and len(other.intermediate) >= rung and self.bracket_of(i) == bracket
+        ]
+        n = len(peers) + 1
+        if n < self.eta:
+            return False
+        rank = 1 + sum(peer < value for peer in peers if math.isfinite(peer))
+        if not math.isfinite(value):
+            rank = n
+        return rank > n // self.eta

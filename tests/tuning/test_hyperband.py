@@ -1,0 +1,116 @@
+import pytest
+
+from trainplane.tuning import (
+    Direction,
+    History,
+    HyperbandStrategy,
+    RangeError,
+    Trial,
+    TrialStatus,
+    infer_max_resource,
+    parse_parameter_ranges,
+)
+
+SPACE = parse_parameter_ranges(
+    {"ContinuousParameterRanges": [{"Name": "lr", "MinValue": "0", "MaxValue": "1"}]}
+)
+
+
+def _trial(tid, values, status=TrialStatus.RUNNING):
+    return Trial(tid, {"lr": "0.5"}, status, objective=values[-1] if values else None, intermediate=values)
+
+
+def _single_bracket(max_resource=27, min_resource=1):
+    """A strategy whose bracket draw is forced to bracket 0 for every trial."""
+    strategy = HyperbandStrategy(SPACE, min_resource=min_resource, max_resource=max_resource, seed=0)
+    strategy.bracket_of = lambda position: 0  # type: ignore[method-assign]
+    return strategy
+
+
+def test_rungs_and_brackets_follow_the_reduction_factor():
+    strategy = HyperbandStrategy(SPACE, min_resource=1, max_resource=81, seed=0)
+    assert list(strategy.brackets) == [0, 1, 2, 3, 4]
+    assert strategy.rungs(0) == [1, 3, 9, 27]
+    assert strategy.rungs(2) == [9, 27]
+    assert strategy.rungs(4) == []
+
+
+def test_bracket_assignment_is_seeded_and_favours_aggressive_brackets():
+    a = HyperbandStrategy(SPACE, max_resource=81, seed=5)
+    b = HyperbandStrategy(SPACE, max_resource=81, seed=5)
+    draws = [a.bracket_of(i) for i in range(2000)]
+    assert draws == [b.bracket_of(i) for i in range(2000)]
+    assert draws.count(0) > draws.count(1) > draws.count(4) > 0
+
+
+def test_worse_than_top_third_at_a_rung_is_stopped():
+    strategy = _single_bracket()
+    peers = [_trial(f"p{i}", [v, v, v]) for i, v in enumerate([0.1, 0.2, 0.3, 0.4, 0.5])]
+    good = _trial("good", [0.15, 0.1, 0.05])  # rung 3 value 0.05: best of 6, continues
+    bad = _trial("bad", [0.15, 0.6, 0.6])  # rung 3 value 0.6: worst of 6, top 6 // 3 = 2 continue
+    history = History((*peers, good, bad))
+    assert strategy.should_stop(good, history) is False
+    assert strategy.should_stop(bad, history) is True
+
+
+def test_rank_cutoff_counts_only_peers_of_the_same_rung():
+    strategy = _single_bracket()
+    behind = [_trial(f"p{i}", [0.0]) for i in range(5)]  # only reached epoch 1
+    trial = _trial("t", [1.0, 1.0, 1.0])
+    # At rung 3 the trial is alone: too few to judge, so it continues.
+    assert strategy.should_stop(trial, History((*behind, trial))) is False
+
+
+def test_between_rungs_the_latest_rung_decides():
+    strategy = _single_bracket()
+    peers = [_trial(f"p{i}", [0.1] * 4) for i in range(3)]
+    trial = _trial("t", [0.9, 0.9, 0.9, 0.9, 0.05])  # epoch 5: judged at rung 3 where it was 0.9
+    assert strategy.should_stop(trial, History((*peers, trial))) is True
+
+
+def test_never_stopped_before_min_resource_and_always_at_max_resource():
+    strategy = _single_bracket(max_resource=27, min_resource=3)
+    peers = [_trial(f"p{i}", [0.0, 0.0, 0.0]) for i in range(5)]
+    early = _trial("early", [9.0, 9.0])
+    done = _trial("done", [0.0] * 27)
+    history = History((*peers, early, done))
+    assert strategy.should_stop(early, history) is False
+    assert strategy.should_stop(done, history) is True
+
+
+def test_maximisation_flips_the_ranking():
+    strategy = _single_bracket()
+    peers = [_trial(f"p{i}", [v]) for i, v in enumerate([0.1, 0.2, 0.3, 0.4, 0.5])]
+    trial = _trial("t", [0.9])
+    assert strategy.should_stop(trial, History((*peers, trial), Direction.MAXIMIZE)) is False
+    assert strategy.should_stop(trial, History((*peers, trial), Direction.MINIMIZE)) is True
+
+
+def test_suggestions_are_random_configs():
+    strategy = HyperbandStrategy(SPACE, max_resource=9, seed=1)
+    configs = [strategy.suggest(History()) for _ in range(5)]
+    assert len({c["lr"] for c in configs}) == 5
+
+
+@pytest.mark.parametrize(
+    ("static", "expected"),
+    [
+        ({"epochs": "30"}, 30),
+        ({"num_epochs": "12", "lr": "0.1"}, 12),
+        ({"n-epochs": "5"}, 5),
+        ({"numepochs": "7"}, 7),
+        ({"n_epochs": "8"}, 8),
+        ({"num_round": "100"}, 100),  # trainplane extension for XGBoost
+        ({"epochs": "ten"}, None),
+        ({"lr": "0.1"}, None),
+    ],
+)
+def test_infer_max_resource(static, expected):
+    assert infer_max_resource(static) == expected
+
+
+def test_invalid_resources_are_range_errors():
+    with pytest.raises(RangeError):
+        HyperbandStrategy(SPACE, min_resource=10, max_resource=5)
+    with pytest.raises(RangeError):
+        HyperbandStrategy(SPACE, max_resource=20_001)
