@@ -1,1 +1,22 @@
+"""Artifacts by URI: ``s3://`` (a local directory or any S3 endpoint) and ``file://``, one interface."""
 
+from trainplane.storage.base import ObjectInfo, ObjectNotFound, ObjectStore, StorageError
+from trainplane.storage.filesystem import FileStore
+from trainplane.storage.local_s3 import LocalS3Store
+from trainplane.storage.router import Storage, open_storage
+from trainplane.storage.s3 import S3Store
+from trainplane.storage.uri import ParsedUri, parse_uri
+
+__all__ = [
+    "FileStore",
+    "LocalS3Store",
+    "ObjectInfo",
+    "ObjectNotFound",
+    "ObjectStore",
+    "ParsedUri",
+    "S3Store",
+    "Storage",
+    "StorageError",
+    "open_storage",
+    "parse_uri",
+]
