@@ -1,0 +1,59 @@
+"""What the job's root tells the algorithm: config files under input/config and a few SM_* variables."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trainplane.algorithms.xgboost.errors import UserError
+from trainplane.runtime.paths import MLPaths
+
+
+@dataclass(frozen=True)
+class JobContract:
+    paths: MLPaths
+    hyperparameters: dict[str, Any]
+    input_data_config: dict[str, dict[str, Any]]
+    checkpoint_dir: Path | None
+    num_cpus: int
+    current_host: str = "algo-1"
+    hosts: list[str] = field(default_factory=lambda: ["algo-1"])
+
+    @property
+    def is_master(self) -> bool:
+        return self.current_host == sorted(self.hosts)[0]
+
+
+def _read_json(path: Path, default: Any) -> Any:
+    if not path.exists():
+        return default
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise UserError(f"Could not parse {path.name}: {exc}") from exc
+
+
+def _checkpoint_dir(paths: MLPaths) -> Path | None:
+    config = _read_json(paths.checkpointconfig_file, None)
+    if config is None:
+        return None
+    return paths.resolve(str(config.get("LocalPath") or "/opt/ml/checkpoints"))
+
+
+def load_contract(environ: Mapping[str, str]) -> JobContract:
+    """Read the contract once; everything after this is a pure function of it."""
+    paths = MLPaths.from_environ(environ)
+    hosts = json.loads(environ.get("SM_HOSTS", '["algo-1"]'))
+    return JobContract(
+        paths=paths,
+        hyperparameters=_read_json(paths.hyperparameters_file, {}),
+        input_data_config=_read_json(paths.inputdataconfig_file, {}),
+        checkpoint_dir=_checkpoint_dir(paths),
+        num_cpus=int(environ.get("SM_NUM_CPUS") or os.cpu_count() or 1),
+        current_host=environ.get("SM_CURRENT_HOST", "algo-1"),
+        hosts=list(hosts) or ["algo-1"],
+    )

@@ -1,0 +1,83 @@
+"""The train and validation channels, read in their ContentType and turned into DMatrix objects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import scipy.sparse as sp
+import xgboost as xgb
+
+from trainplane.algorithms.formats import (
+    CSV,
+    LIBSVM,
+    PARQUET,
+    DataFormatError,
+    Dataset,
+    list_data_files,
+    parse_content_type,
+)
+from trainplane.algorithms.xgboost.contract import JobContract
+from trainplane.algorithms.xgboost.errors import UserError
+
+TRAIN = "train"
+VALIDATION = "validation"
+
+
+def _reader(fmt: str) -> Any:
+    if fmt == CSV:
+        from trainplane.algorithms.formats.csv import read_csv_files
+
+        return read_csv_files
+    if fmt == LIBSVM:
+        from trainplane.algorithms.formats.libsvm import read_libsvm_files
+
+        return read_libsvm_files
+    if fmt == PARQUET:
+        from trainplane.algorithms.formats.parquet import read_parquet_files
+
+        return read_parquet_files
+    raise UserError(f"Content type {fmt} is not supported by trainplane's XGBoost yet.")
+
+
+def read_dataset(directory: Path, config: dict[str, Any], csv_weights: bool) -> Dataset:
+    """Read one channel; libsvm is the default format when ContentType is absent (as in the container)."""
+    if config.get("TrainingInputMode", "File") == "Pipe":
+        raise UserError("Pipe input mode is not supported yet; use File or FastFile.")
+    try:
+        fmt, params = parse_content_type(config.get("ContentType"), LIBSVM)
+        files = list_data_files(directory)
+        if not files:
+            raise DataFormatError(f"No data files found in channel directory {directory}.")
+        if csv_weights:
+            params["csv_weights"] = "1"
+        dataset: Dataset = _reader(fmt)(files, params)
+    except DataFormatError as exc:
+        raise UserError(str(exc)) from exc
+    return dataset
+
+
+def _widen(features: Any, width: int) -> Any:
+    """Sparse channels only know the features they mention; pad to a common width."""
+    if sp.issparse(features) and features.shape[1] < width:
+        features = sp.csr_matrix(
+            (features.data, features.indices, features.indptr), shape=(features.shape[0], width)
+        )
+    return features
+
+
+def load_channels(contract: JobContract, csv_weights: bool, nthread: int) -> dict[str, xgb.DMatrix]:
+    """DMatrix per present channel (``train`` required, ``validation`` optional)."""
+    configs = contract.input_data_config
+    if TRAIN not in configs and not contract.paths.channel(TRAIN).is_dir():
+        raise UserError("Channel 'train' is required.")
+    datasets = {
+        name: read_dataset(contract.paths.channel(name), configs.get(name, {}), csv_weights)
+        for name in (TRAIN, VALIDATION)
+        if name in configs or contract.paths.channel(name).is_dir()
+    }
+    width = max(dataset.num_features for dataset in datasets.values())
+    return {
+        name: xgb.DMatrix(_widen(d.features, width), label=d.labels, weight=d.weights, nthread=nthread)
+        for name, d in datasets.items()
+    }
