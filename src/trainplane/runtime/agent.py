@@ -113,6 +113,7 @@ class Agent:
                 storage,
                 host_index=index,
                 host_count=len(hosts),
+                input_mode=self.context.training_input_mode,
             )
 
     def _fail_before_start(self, message: str) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import StaticPool
 
 from trainplane.errors import ConfigurationError
 from trainplane.store.repository import Store
@@ -35,7 +36,11 @@ def create_store_engine(url: str) -> Engine:
             database = url.split("///", 1)[-1] if "///" in url else ""
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+            if not database or database == ":memory:":
+                # An in-memory database lives in one connection: share it across threads.
+                options["poolclass"] = StaticPool
+            engine = create_engine(url, **options)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -1,0 +1,167 @@
+"""Real script-mode jobs through the whole machinery: process, logs, metrics, artifacts, stop, timeout."""
+
+from __future__ import annotations
+
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jobs_helpers import script_job
+
+from trainplane import TrainPlane
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def tp(tmp_path: Path) -> Iterator[TrainPlane]:
+    environ = {"TRAINPLANE_HOME": str(tmp_path / "home"), "TRAINPLANE_STOP_GRACE_SECONDS": "3"}
+    with TrainPlane(environ=environ) as client:
+        yield client
+
+
+def model_members(tmp_path: Path, name: str) -> list[str]:
+    with tarfile.open(tmp_path / "output" / name / "output" / "model.tar.gz") as tar:
+        return sorted(tar.getnames())
+
+
+def test_script_job_completes_with_metrics_logs_and_model(tp: TrainPlane, tmp_path: Path) -> None:
+    code = """
+        import argparse, json, os, sys
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--epochs", type=int)
+        parser.add_argument("--optimizer")
+        args = parser.parse_args()
+        for epoch in range(args.epochs):
+            print(f"epoch={epoch}\\tloss={1.0 / (epoch + 1):.4f}", flush=True)
+        print("hps", json.loads(os.environ["SM_HPS"]), file=sys.stderr)
+        with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.txt"), "w") as f:
+            f.write(args.optimizer)
+    """
+    request = script_job(
+        "script-ok",
+        tmp_path,
+        code,
+        hyperparameters={"epochs": "3", "optimizer": '"adam"'},
+        AlgorithmSpecification={
+            "TrainingImage": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+            "TrainingInputMode": "File",
+            "MetricDefinitions": [{"Name": "train:loss", "Regex": "loss=([0-9.]+)"}],
+        },
+    )
+    tp.create_training_job(**request)
+    description = tp.wait_for_training_job("script-ok", timeout=120)
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    assert [t["Status"] for t in description["SecondaryStatusTransitions"]] == [
+        "Starting",
+        "Downloading",
+        "Training",
+        "Uploading",
+        "Completed",
+    ]
+    last = description["SecondaryStatusTransitions"][-1]
+    assert last["StartTime"] == last["EndTime"]
+    assert description["FinalMetricDataList"][0]["MetricName"] == "train:loss"
+    assert description["FinalMetricDataList"][0]["Value"] == pytest.approx(1 / 3, abs=1e-3)
+    assert description["TrainingTimeInSeconds"] >= 1
+    assert description["BillableTimeInSeconds"] == description["TrainingTimeInSeconds"]
+    assert description["TrainingStartTime"] <= description["TrainingEndTime"]
+    messages = [e.message for e in tp.log_events("script-ok")]
+    assert "epoch=0\tloss=1.0000" in messages
+    assert any(m.startswith("hps {'epochs': 3, 'optimizer': 'adam'}") for m in messages)
+    assert model_members(tmp_path, "script-ok") == ["model.txt"]
+    assert description["ModelArtifacts"]["S3ModelArtifacts"].endswith("/script-ok/output/model.tar.gz")
+
+
+def test_crashing_script_fails_with_the_toolkit_reason(tp: TrainPlane, tmp_path: Path) -> None:
+    code = """
+        import sys
+        print("about to fail", flush=True)
+        raise SystemExit("the data looks wrong")
+    """
+    tp.create_training_job(**script_job("script-crash", tmp_path, code))
+    description = tp.wait_for_training_job("script-crash", timeout=120)
+    assert description["TrainingJobStatus"] == "Failed"
+    assert description["SecondaryStatus"] == "Failed"
+    reason = description["FailureReason"]
+    assert reason.startswith("AlgorithmError: ExecuteUserScriptError:")
+    assert "ExitCode 1" in reason and "the data looks wrong" in reason
+
+
+def test_stop_sends_sigterm_waits_and_still_uploads_the_model(tp: TrainPlane, tmp_path: Path) -> None:
+    code = """
+        import os, signal, sys, time
+        def on_term(signum, frame):
+            with open(os.path.join(os.environ["SM_MODEL_DIR"], "saved-on-sigterm"), "w") as f:
+                f.write("yes")
+            print("got SIGTERM", flush=True)
+            sys.exit(0)
+        signal.signal(signal.SIGTERM, on_term)
+        print("ready", flush=True)
+        time.sleep(300)
+    """
+    tp.create_training_job(**script_job("script-stop", tmp_path, code))
+    _wait_for_line(tp, "script-stop", "ready")
+    tp.stop_training_job(TrainingJobName="script-stop")
+    assert tp.describe_training_job(TrainingJobName="script-stop")["TrainingJobStatus"] in ("Stopping", "Stopped")
+    description = tp.wait_for_training_job("script-stop", timeout=60)
+    assert (description["TrainingJobStatus"], description["SecondaryStatus"]) == ("Stopped", "Stopped")
+    statuses = [t["Status"] for t in description["SecondaryStatusTransitions"]]
+    assert statuses[-3:] == ["Stopping", "Uploading", "Stopped"]
+    assert model_members(tmp_path, "script-stop") == ["saved-on-sigterm"]
+
+
+def test_a_process_ignoring_sigterm_is_killed_after_the_grace_period(tp: TrainPlane, tmp_path: Path) -> None:
+    code = """
+        import signal, subprocess, sys, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        with open("child.pid", "w") as f:
+            f.write(str(child.pid))
+        print("ready", flush=True)
+        time.sleep(600)
+    """
+    tp.create_training_job(**script_job("script-stubborn", tmp_path, code))
+    _wait_for_line(tp, "script-stubborn", "ready")
+    started = time.monotonic()
+    tp.stop_training_job(TrainingJobName="script-stubborn")
+    description = tp.wait_for_training_job("script-stubborn", timeout=60)
+    assert description["TrainingJobStatus"] == "Stopped"
+    assert time.monotonic() - started >= 3  # the grace period was honoured
+    pid_file = next((Path(tp.settings.home) / "jobs" / "script-stubborn").rglob("child.pid"))
+    assert not _alive(int(pid_file.read_text())), "the grandchild outlived its job"
+
+
+def test_max_runtime_stops_the_job_as_max_runtime_exceeded(tp: TrainPlane, tmp_path: Path) -> None:
+    code = """
+        import time
+        print("sleeping", flush=True)
+        time.sleep(300)
+    """
+    request = script_job("script-timeout", tmp_path, code, StoppingCondition={"MaxRuntimeInSeconds": 2})
+    tp.create_training_job(**request)
+    description = tp.wait_for_training_job("script-timeout", timeout=60)
+    assert (description["TrainingJobStatus"], description["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")
+    assert "MaxRuntimeInSeconds" in description["SecondaryStatusTransitions"][-4]["StatusMessage"] or any(
+        "MaxRuntimeInSeconds" in t["StatusMessage"] for t in description["SecondaryStatusTransitions"]
+    )
+
+
+def _wait_for_line(tp: TrainPlane, name: str, text: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(e.message == text for e in tp.log_events(name)):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{name} never printed {text!r}; logs: {[e.message for e in tp.log_events(name)]}")
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

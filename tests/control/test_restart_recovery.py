@@ -1,0 +1,126 @@
+"""The control plane dies (SIGKILL) mid-job; a new one adopts, fails or retries — never leaves InProgress."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from jobs_helpers import script_job
+
+from trainplane import TrainPlane
+
+pytestmark = pytest.mark.slow
+
+
+def start_control_plane(home: Path, spec: dict[str, Any], tmp_path: Path) -> subprocess.Popen[bytes]:
+    spec_file = tmp_path / f"{spec['TrainingJobName']}.json"
+    spec_file.write_text(json.dumps(spec))
+    return subprocess.Popen(
+        [sys.executable, "-m", "trainplane.cli.main", "--home", str(home), "train", str(spec_file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for(predicate: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.1)
+
+
+def agent_pids(home: Path, name: str) -> list[int]:
+    pids = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "trainplane.runtime.agent" in cmdline and any(f"/jobs/{name}/" in part for part in cmdline):
+            pids.append(process.pid)
+    return pids
+
+
+def log_lines(home: Path, name: str) -> list[str]:
+    with TrainPlane(home=home, run_jobs=False) as tp:
+        return [e.message for e in tp.log_events(name)]
+
+
+def test_a_running_job_is_adopted_and_completes_after_the_control_plane_is_killed(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    code = """
+        import os, time
+        for step in range(6):
+            print(f"step {step}", flush=True)
+            time.sleep(0.5)
+        open(os.path.join(os.environ["SM_MODEL_DIR"], "done"), "w").close()
+    """
+    control = start_control_plane(home, script_job("adopt-me", tmp_path, code), tmp_path)
+    wait_for(lambda: "step 1" in log_lines(home, "adopt-me"))
+    control.send_signal(signal.SIGKILL)
+    control.wait()
+    assert agent_pids(home, "adopt-me"), "the agent should survive its control plane"
+    with TrainPlane(home=home) as tp:
+        description = tp.wait_for_training_job("adopt-me", timeout=60)
+        lines = [e.message for e in tp.log_events("adopt-me")]
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    steps = [line for line in lines if line.startswith("step ")]
+    assert steps == [f"step {i}" for i in range(6)], "log lines lost or duplicated across the restart"
+
+
+def test_a_job_whose_process_vanished_is_failed_with_a_clear_reason(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    code = """
+        import time
+        print("running", flush=True)
+        time.sleep(600)
+    """
+    control = start_control_plane(home, script_job("vanished", tmp_path, code), tmp_path)
+    wait_for(lambda: "running" in log_lines(home, "vanished"))
+    control.send_signal(signal.SIGKILL)
+    control.wait()
+    for pid in agent_pids(home, "vanished"):
+        for process in [*psutil.Process(pid).children(recursive=True), psutil.Process(pid)]:
+            process.kill()
+    with TrainPlane(home=home) as tp:
+        description = tp.wait_for_training_job("vanished", timeout=60)
+    assert description["TrainingJobStatus"] == "Failed"
+    assert description["FailureReason"].startswith("InternalServerError:")
+    assert "control plane was not running" in description["FailureReason"]
+
+
+def test_a_vanished_job_is_rerun_under_its_retry_strategy(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    marker = tmp_path / "first-attempt-ran"
+    code = f"""
+        import os, time
+        marker = {str(marker)!r}
+        if os.path.exists(marker):
+            print("second attempt", flush=True)
+        else:
+            open(marker, "w").close()
+            print("first attempt", flush=True)
+            time.sleep(600)
+    """
+    request = script_job("retried", tmp_path, code, RetryStrategy={"MaximumRetryAttempts": 1})
+    control = start_control_plane(home, request, tmp_path)
+    wait_for(lambda: "first attempt" in log_lines(home, "retried"))
+    control.send_signal(signal.SIGKILL)
+    control.wait()
+    for pid in agent_pids(home, "retried"):
+        for process in [*psutil.Process(pid).children(recursive=True), psutil.Process(pid)]:
+            process.kill()
+    with TrainPlane(home=home) as tp:
+        description = tp.wait_for_training_job("retried", timeout=60)
+        attempts = tp.platform.store.attempts("retried")
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    assert [a.status for a in attempts] == ["lost", "succeeded"]
+    messages = [t["StatusMessage"] for t in description["SecondaryStatusTransitions"]]
+    assert any("retry 1 of 1" in m for m in messages)
+    assert not os.path.exists(home / "jobs" / "retried" / "1" / "algo-1" / "input" / "data" / "missing")

@@ -1,0 +1,148 @@
+"""Training-job operations through the Python API, without running jobs: shapes, errors, no side effects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jobs_helpers import XGBOOST_IMAGE, channel, script_job, xgboost_job
+
+from trainplane import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, TrainPlane, ValidationError
+
+
+@pytest.fixture
+def tp(tmp_path: Path) -> Iterator[TrainPlane]:
+    with TrainPlane(environ={"TRAINPLANE_HOME": str(tmp_path / "home")}, run_jobs=False) as client:
+        yield client
+
+
+def builtin(name: str = "xgb-1") -> dict[str, Any]:
+    return xgboost_job(name, "s3://bucket/out", [channel("train", "s3://bucket/train/")], {"num_round": "10"})
+
+
+def stored_names(tp: TrainPlane) -> list[str]:
+    return [s["TrainingJobName"] for s in tp.list_training_jobs(MaxResults=100)["TrainingJobSummaries"]]
+
+
+def test_create_returns_the_arn_and_describe_echoes_the_request_with_defaults(tp: TrainPlane) -> None:
+    response = tp.create_training_job(**builtin())
+    assert response == {"TrainingJobArn": "arn:aws:sagemaker:us-east-1:123456789012:training-job/xgb-1"}
+    d = tp.describe_training_job(TrainingJobName="xgb-1")
+    assert (d["TrainingJobStatus"], d["SecondaryStatus"]) == ("InProgress", "Starting")
+    assert d["OutputDataConfig"] == {"S3OutputPath": "s3://bucket/out", "KmsKeyId": "", "CompressionType": "GZIP"}
+    assert d["ModelArtifacts"]["S3ModelArtifacts"] == "s3://bucket/out/xgb-1/output/model.tar.gz"
+    assert d["InputDataConfig"][0]["CompressionType"] == "None"
+    assert d["InputDataConfig"][0]["RecordWrapperType"] == "None"
+    assert d["EnableManagedSpotTraining"] is False
+    assert isinstance(d["CreationTime"], datetime)
+    names = {m["Name"] for m in d["AlgorithmSpecification"]["MetricDefinitions"]}
+    assert {"train:rmse", "validation:auc", "validation:logloss"} <= names  # filled in for the built-in
+    assert "#011validation-rmse" in next(
+        m["Regex"] for m in d["AlgorithmSpecification"]["MetricDefinitions"] if m["Name"] == "validation:rmse"
+    )
+    assert d["SecondaryStatusTransitions"][0]["StatusMessage"] == "Starting the training job"
+    assert "TrainingStartTime" not in d and "FailureReason" not in d
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ({"TrainingJobName": "bad_name"}, "failed to satisfy constraint: Member must satisfy regular expression"),
+        ({"TrainingJobName": "a" * 64}, "Member must have length less than or equal to 63"),
+        (
+            {"ResourceConfig": {"InstanceType": "ml.fake.large", "InstanceCount": 1, "VolumeSizeInGB": 1}},
+            "Member must satisfy enum value set",
+        ),
+        ({"StoppingCondition": {"MaxRuntimeInSeconds": 60, "MaxWaitTimeInSeconds": 120}}, "Invalid MaxWaitTimeInSeconds"),
+        ({"AlgorithmSpecification": {"TrainingImage": XGBOOST_IMAGE}}, "trainingInputMode"),
+    ],
+)
+def test_invalid_requests_are_rejected_and_write_nothing(tp: TrainPlane, change: dict[str, Any], fragment: str) -> None:
+    request = {**builtin(), **change}
+    with pytest.raises(ValidationError) as error:
+        tp.create_training_job(**request)
+    assert error.value.code == "ValidationException"
+    assert fragment in error.value.message
+    assert stored_names(tp) == []
+
+
+def test_duplicate_name_is_resource_in_use_and_keeps_the_first_job(tp: TrainPlane) -> None:
+    tp.create_training_job(**builtin())
+    second = builtin()
+    second["HyperParameters"] = {"num_round": "99"}
+    with pytest.raises(ResourceInUse, match="already exists"):
+        tp.create_training_job(**second)
+    assert tp.describe_training_job(TrainingJobName="xgb-1")["HyperParameters"] == {"num_round": "10"}
+
+
+def test_an_instance_type_larger_than_the_machine_is_refused(tp: TrainPlane) -> None:
+    request = builtin()
+    request["ResourceConfig"] = {"InstanceType": "ml.m5.24xlarge", "InstanceCount": 1, "VolumeSizeInGB": 1}
+    with pytest.raises(ResourceLimitExceeded, match="needs 96 vCPUs"):
+        tp.create_training_job(**request)
+    assert stored_names(tp) == []
+
+
+def test_oversubscription_is_an_explicit_setting(tmp_path: Path) -> None:
+    environ = {"TRAINPLANE_HOME": str(tmp_path / "h"), "TRAINPLANE_OVERSUBSCRIPTION": "100"}
+    with TrainPlane(environ=environ, run_jobs=False) as tp:
+        request = builtin()
+        request["ResourceConfig"] = {"InstanceType": "ml.m5.24xlarge", "InstanceCount": 1, "VolumeSizeInGB": 1}
+        assert "TrainingJobArn" in tp.create_training_job(**request)
+
+
+def test_unknown_job_errors_match_sagemaker(tp: TrainPlane) -> None:
+    with pytest.raises(ValidationError) as error:
+        tp.describe_training_job(TrainingJobName="nope")
+    assert error.value.to_wire() == {"__type": "ValidationException", "message": "Requested resource not found."}
+    with pytest.raises(ValidationError, match="Requested resource not found"):
+        tp.stop_training_job(TrainingJobName="nope")
+    with pytest.raises(ResourceNotFound):
+        tp.delete_training_job(TrainingJobName="nope")
+
+
+def test_stop_and_delete_follow_the_lifecycle_rules(tp: TrainPlane) -> None:
+    tp.create_training_job(**builtin())
+    with pytest.raises(ResourceInUse, match="cannot be deleted"):
+        tp.delete_training_job(TrainingJobName="xgb-1")
+    tp.stop_training_job(TrainingJobName="xgb-1")
+    d = tp.describe_training_job(TrainingJobName="xgb-1")
+    assert (d["TrainingJobStatus"], d["SecondaryStatus"]) == ("Stopping", "Stopping")
+    with pytest.raises(ValidationError, match="rejected because the training job is in status Stopping"):
+        tp.stop_training_job(TrainingJobName="xgb-1")
+
+
+def test_list_filters_sorts_and_pages(tp: TrainPlane, tmp_path: Path) -> None:
+    for name in ["job-a", "job-b", "other-c", "job-d", "job-e"]:
+        tp.create_training_job(**script_job(name, tmp_path, "print(1)"))
+    tp.stop_training_job(TrainingJobName="job-b")
+    page = tp.list_training_jobs(NameContains="job", SortBy="Name", SortOrder="Ascending", MaxResults=2)
+    assert [s["TrainingJobName"] for s in page["TrainingJobSummaries"]] == ["job-a", "job-b"]
+    rest = tp.list_training_jobs(
+        NameContains="job", SortBy="Name", SortOrder="Ascending", MaxResults=2, NextToken=page["NextToken"]
+    )
+    assert [s["TrainingJobName"] for s in rest["TrainingJobSummaries"]] == ["job-d", "job-e"]
+    assert "NextToken" not in tp.list_training_jobs(NameContains="job", MaxResults=10)
+    stopping = tp.list_training_jobs(StatusEquals="Stopping")["TrainingJobSummaries"]
+    assert [s["TrainingJobName"] for s in stopping] == ["job-b"]
+    newest_first = tp.list_training_jobs(SortBy="CreationTime", SortOrder="Descending", MaxResults=1)
+    assert newest_first["TrainingJobSummaries"][0]["TrainingJobName"] == "job-e"
+    with pytest.raises(ValidationError, match="NextToken"):
+        tp.list_training_jobs(NameContains="other", NextToken=page["NextToken"])
+    everything = list(tp.iter_all_training_jobs(MaxResults=2))
+    assert len(everything) == 5
+
+
+def test_tags_are_listed_added_and_removed(tp: TrainPlane) -> None:
+    request = builtin()
+    request["Tags"] = [{"Key": "team", "Value": "ml"}]
+    arn = tp.create_training_job(**request)["TrainingJobArn"]
+    tp.add_tags(ResourceArn=arn, Tags=[{"Key": "env", "Value": "dev"}])
+    assert tp.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}, {"Key": "team", "Value": "ml"}]
+    tp.delete_tags(ResourceArn=arn, TagKeys=["env"])
+    assert tp.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}]
+    with pytest.raises(ResourceNotFound):
+        tp.list_tags(ResourceArn=arn.replace("xgb-1", "missing"))
