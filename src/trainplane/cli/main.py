@@ -16,7 +16,9 @@ from typing import Any
 
 from rich.console import Console
 
+from trainplane.cli import env as env_command
 from trainplane.cli import output
+from trainplane.cli import server as server_command
 from trainplane.cli.specs import load_spec
 from trainplane.client import TrainPlane
 from trainplane.errors import TrainplaneError
@@ -67,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("--no-wait", action="store_true", help="return once the stop is recorded")
     delete = jobs.add_parser("delete")
     delete.add_argument("name")
+    server_command.add_parser(commands)
+    env_command.add_parser(commands)
     return parser
 
 
@@ -102,6 +106,10 @@ def _client(args: argparse.Namespace, *, run_jobs: bool, **overrides: Any) -> Tr
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "server":
+        return server_command.run(args)
+    if args.command == "env":
+        return env_command.run(args)
     if args.command == "train":
         request = load_spec(args.spec)
         if args.name:

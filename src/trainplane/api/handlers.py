@@ -1,0 +1,56 @@
+"""The handler table: ``X-Amz-Target`` -> (service model, operation, callable).
+
+Handlers are the service's own methods: the API parses JSON, calls one of these with the request dict
+and serialises what it returns with the operation's output shape. To serve more operations (tuning jobs),
+add entries to a table here; nothing else in the API changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from trainplane.api.logs import LogsService
+from trainplane.service.training import TrainingService
+
+SAGEMAKER_PREFIX = "SageMaker"
+LOGS_PREFIX = "Logs_20140328"
+
+
+@dataclass(frozen=True)
+class Operation:
+    service: str  # botocore service model name, for output serialisation
+    name: str
+    call: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _table(
+    prefix: str, service: str, calls: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]
+) -> dict[str, Operation]:
+    return {f"{prefix}.{name}": Operation(service, name, call) for name, call in calls.items()}
+
+
+def training_operations(training: TrainingService) -> dict[str, Operation]:
+    return _table(
+        SAGEMAKER_PREFIX,
+        "sagemaker",
+        {
+            "CreateTrainingJob": training.create_training_job,
+            "DescribeTrainingJob": training.describe_training_job,
+            "ListTrainingJobs": training.list_training_jobs,
+            "StopTrainingJob": training.stop_training_job,
+            "DeleteTrainingJob": training.delete_training_job,
+            "AddTags": training.add_tags,
+            "ListTags": training.list_tags,
+            "DeleteTags": training.delete_tags,
+        },
+    )
+
+
+def logs_operations(logs: LogsService) -> dict[str, Operation]:
+    return _table(
+        LOGS_PREFIX,
+        "logs",
+        {"DescribeLogStreams": logs.describe_log_streams, "GetLogEvents": logs.get_log_events},
+    )
