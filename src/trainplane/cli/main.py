@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except TrainplaneError as exc:
-        print(f"trainplane: {exc}", file=sys.stderr)
+        print(f"trainplane: {one_line(str(exc))}", file=sys.stderr)
         return 1
     except FileNotFoundError as exc:
         print(f"trainplane: {exc.strerror}: {exc.filename}", file=sys.stderr)
@@ -91,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`trainplane jobs logs X | head`): not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def one_line(text: str) -> str:
+    """Errors are one line on stderr; multi-line reasons (the toolkit's) are joined."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def make_console() -> Console:
@@ -164,7 +169,7 @@ def _report_end(description: dict[str, Any], console: Console) -> int:
         console.print(f"Completed. Model: {description['ModelArtifacts']['S3ModelArtifacts']}")
         return 0
     reason = description.get("FailureReason") or description["SecondaryStatus"]
-    print(f"trainplane: training job {description['TrainingJobName']} {status}: {reason}", file=sys.stderr)
+    print(f"trainplane: training job {description['TrainingJobName']} {status}: {one_line(reason)}", file=sys.stderr)
     return 1
 
 

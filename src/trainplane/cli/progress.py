@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from trainplane.client import TrainPlane
 
@@ -25,15 +26,13 @@ class JobProgress:
         transitions = description.get("SecondaryStatusTransitions", [])
         for t in transitions[self._transitions :]:
             stamp = t["StartTime"].astimezone().strftime("%H:%M:%S")
-            self.console.print(f"{stamp} [bold]{t['Status']}[/bold] - {t['StatusMessage']}", highlight=False)
+            self.console.print(f"{stamp} [bold]{t['Status']}[/bold] - {escape(t['StatusMessage'])}", highlight=False)
         self._transitions = len(transitions)
         if self.show_logs:
             for event in self.client.log_events(self.name, after_id=self._log_after):
                 self._log_after = event.id
                 host = event.stream.split("/", 1)[1].rsplit("-", 1)[0]
-                self.console.print(
-                    f"[dim][{host}][/dim] {event.message}", markup=True, highlight=False, soft_wrap=True
-                )
+                self.console.print(f"[{host}] {event.message}", markup=False, highlight=False, soft_wrap=True)
         self._print_new_metrics()
         return description
 

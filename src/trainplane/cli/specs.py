@@ -31,3 +31,9 @@ def load_spec(path: Path) -> dict[str, Any]:
             f"{path} must hold a CreateTrainingJob request (a mapping), not {type(data).__name__}"
         )
     return data
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else problem

@@ -17,6 +17,7 @@ import contextlib
 import ctypes
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -82,7 +83,7 @@ class Agent:
                 self.spec["algorithm_specification"],
                 dict(self.context.hyperparameters),
                 self.paths,
-                fetch=storage.download_file,
+                fetch=lambda uri, dest: _fetch(storage, uri, dest),
             )
         except ProgramError as exc:
             return self._fail_before_start(str(exc))
@@ -199,6 +200,14 @@ class Agent:
         if self.child is not None and self.child.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.child.pid, signal.SIGTERM)
+
+
+def _fetch(storage: Any, uri: str, dest: Path) -> None:
+    """Download one object; a ``file://`` directory (trainplane extension) is copied as a tree."""
+    if uri.startswith("file://") and Path(uri[len("file://") :]).is_dir():
+        shutil.copytree(Path(uri[len("file://") :]), dest)
+        return
+    storage.download_file(uri, dest)
 
 
 def _become_subreaper() -> None:

@@ -1,0 +1,121 @@
+"""The trainplane command as a user runs it: exit codes, one-line errors, JSON output, logs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jobs_helpers import script_job
+
+pytestmark = pytest.mark.slow
+
+
+def cli(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "trainplane.cli.main", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def write_spec(tmp_path: Path, request: dict[str, Any], suffix: str = ".yaml") -> Path:
+    path = tmp_path / f"{request['TrainingJobName']}{suffix}"
+    path.write_text(yaml.safe_dump(request) if suffix == ".yaml" else json.dumps(request))
+    return path
+
+
+def test_train_shows_progress_and_exits_zero_on_completion(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    request = script_job("cli-ok", tmp_path, 'print("hello from the job")')
+    result = cli(home, "train", str(write_spec(tmp_path, request)), "--logs")
+    assert result.returncode == 0, result.stderr
+    assert "Training - Training image download completed. Training in progress." in result.stdout
+    assert "[algo-1] hello from the job" in result.stdout
+    assert "Completed. Model:" in result.stdout
+
+    listing = json.loads(cli(home, "jobs", "list", "--output", "json").stdout)
+    assert [s["TrainingJobName"] for s in listing["TrainingJobSummaries"]] == ["cli-ok"]
+    description = json.loads(cli(home, "jobs", "describe", "cli-ok", "--output", "json").stdout)
+    assert description["TrainingJobStatus"] == "Completed"
+    assert description["OutputDataConfig"]["KmsKeyId"] == ""
+    logs = cli(home, "jobs", "logs", "cli-ok")
+    assert logs.returncode == 0 and "hello from the job" in logs.stdout.splitlines()
+    text = cli(home, "jobs", "describe", "cli-ok")
+    assert "Status: Completed (Completed)" in text.stdout
+
+
+def test_a_failing_job_exits_non_zero_with_its_reason(tmp_path: Path) -> None:
+    request = script_job("cli-fail", tmp_path, "raise SystemExit(3)")
+    result = cli(tmp_path / "home", "train", str(write_spec(tmp_path, request, ".json")))
+    assert result.returncode == 1
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("trainplane:")]
+    assert "cli-fail Failed: AlgorithmError: ExecuteUserScriptError:" in line
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("TrainingJobName: [unclosed", "is not valid YAML"),
+        ("- just\n- a list\n", "must hold a CreateTrainingJob request"),
+        ("TrainingJobName: bad_name\n", "ValidationException: "),
+    ],
+)
+def test_bad_specs_get_one_clear_line_and_a_non_zero_exit(tmp_path: Path, content: str, expected: str) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(content)
+    result = cli(tmp_path / "home", "train", str(spec))
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert expected in result.stderr
+
+
+def test_unknown_jobs_and_missing_files_are_one_line_errors(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    for args in (("jobs", "describe", "nope"), ("jobs", "stop", "nope"), ("jobs", "logs", "nope")):
+        result = cli(home, *args)
+        assert result.returncode == 1
+        assert result.stderr.strip() == "trainplane: ValidationException: Requested resource not found."
+    missing = cli(home, "train", str(tmp_path / "missing.yaml"))
+    assert missing.returncode == 1 and "cannot read" in missing.stderr
+    delete = cli(home, "jobs", "delete", "nope")
+    assert delete.returncode == 1 and "ResourceNotFound" in delete.stderr
+
+
+def test_stop_from_another_process_stops_a_running_job(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    code = """
+        import time
+        print("waiting", flush=True)
+        time.sleep(600)
+    """
+    spec = write_spec(tmp_path, script_job("cli-stop", tmp_path, code))
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "trainplane.cli.main", "--home", str(home), "train", str(spec)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):
+            logs = cli(home, "jobs", "logs", "cli-stop")
+            if "waiting" in logs.stdout:
+                break
+        stop = subprocess.run(
+            [sys.executable, "-m", "trainplane.cli.main", "--home", str(home), "jobs", "stop", "cli-stop"],
+            capture_output=True,
+            text=True,
+            timeout=200,
+        )
+        assert stop.returncode == 0, stop.stderr
+        assert "cli-stop: Stopped (Stopped)" in stop.stdout
+        _, stderr = runner.communicate(timeout=60)
+    finally:
+        runner.kill()
+    assert runner.returncode == 1
+    assert "cli-stop Stopped" in stderr
