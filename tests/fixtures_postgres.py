@@ -41,20 +41,34 @@ def _free_port() -> int:
 def postgres_url() -> Iterator[str]:
     bin_dir = _bin_dir()
     if bin_dir is None:
-        raise RuntimeError("PostgreSQL server binaries not found; scripts/test.sh installs the postgresql package")
+        raise RuntimeError(
+            "PostgreSQL server binaries not found; scripts/test.sh installs the postgresql package"
+        )
     workdir = Path(tempfile.mkdtemp(prefix="trainplane-pg-"))
     data = workdir / "data"
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
     subprocess.run(
-        _as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "trainplane", "--auth=trust", "-E", "UTF8"]),
+        _as_postgres(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "trainplane", "--auth=trust", "-E", "UTF8"]
+        ),
         check=True,
         capture_output=True,
     )
     port = _free_port()
     server = subprocess.Popen(
         _as_postgres(
-            [str(bin_dir / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port), "-k", str(workdir)]
+            [
+                str(bin_dir / "postgres"),
+                "-D",
+                str(data),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-k",
+                str(workdir),
+            ]
         ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -50,14 +50,22 @@ def script_job(
 def channel(name: str, uri: str, content_type: str | None = "text/csv") -> dict[str, Any]:
     item: dict[str, Any] = {
         "ChannelName": name,
-        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri, "S3DataDistributionType": "FullyReplicated"}},
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
     }
     if content_type:
         item["ContentType"] = content_type
     return item
 
 
-def xgboost_job(name: str, output: str, channels: list[dict[str, Any]], hyperparameters: dict[str, str]) -> dict[str, Any]:
+def xgboost_job(
+    name: str, output: str, channels: list[dict[str, Any]], hyperparameters: dict[str, str]
+) -> dict[str, Any]:
     return {
         "TrainingJobName": name,
         "RoleArn": ROLE,

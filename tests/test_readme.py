@@ -23,7 +23,9 @@ def readme_example(marker: str) -> str:
 @pytest.mark.slow
 def test_readme_script_job_example_completes(tmp_path: Path) -> None:
     script = readme_example("script-job").replace("/tmp/tp-example", str(tmp_path))
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     description = json.loads(result.stdout[result.stdout.index("{\n") :])
     assert description["TrainingJobStatus"] == "Completed"

@@ -18,10 +18,14 @@ def main() -> None:
     parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
     args = parser.parse_args()
 
-    data = np.vstack([np.loadtxt(path, delimiter=",", ndmin=2) for path in sorted(glob.glob(f"{args.train}/*.csv"))])
+    data = np.vstack(
+        [np.loadtxt(path, delimiter=",", ndmin=2) for path in sorted(glob.glob(f"{args.train}/*.csv"))]
+    )
     labels, features = data[:, 0], data[:, 1:]
     features = np.column_stack([features, np.ones(len(features))])
-    weights = np.linalg.solve(features.T @ features + args.alpha * np.eye(features.shape[1]), features.T @ labels)
+    weights = np.linalg.solve(
+        features.T @ features + args.alpha * np.eye(features.shape[1]), features.T @ labels
+    )
     rmse = float(np.sqrt(np.mean((features @ weights - labels) ** 2)))
     print(f"train_rmse={rmse:.6f}")
     np.save(os.path.join(args.model_dir, "weights.npy"), weights)

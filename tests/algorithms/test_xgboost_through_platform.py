@@ -12,10 +12,10 @@ import boto3
 import numpy as np
 import pytest
 import xgboost
-from jobs_helpers import channel, xgboost_job
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
 
+from jobs_helpers import channel, xgboost_job
 from trainplane import TrainPlane
 
 pytestmark = pytest.mark.slow
@@ -24,7 +24,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def s3(s3_endpoint: str) -> Any:
     return boto3.client(
-        "s3", endpoint_url=s3_endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
     )
 
 
@@ -46,14 +50,19 @@ def csv_bytes(labels: np.ndarray, features: np.ndarray) -> bytes:
 
 
 def libsvm_bytes(labels: np.ndarray, features: np.ndarray) -> bytes:
-    lines = [f"{int(y)} " + " ".join(f"{j}:{v:.8g}" for j, v in enumerate(row) if v != 0) for y, row in zip(labels, features, strict=True)]
+    lines = [
+        f"{int(y)} " + " ".join(f"{j}:{v:.8g}" for j, v in enumerate(row) if v != 0)
+        for y, row in zip(labels, features, strict=True)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
 @pytest.fixture
 def cancer(s3: Any, s3_bucket: str) -> dict[str, Any]:
     features, labels = load_breast_cancer(return_X_y=True)
-    x_train, x_val, y_train, y_val = train_test_split(features, labels, test_size=0.3, random_state=0, stratify=labels)
+    x_train, x_val, y_train, y_val = train_test_split(
+        features, labels, test_size=0.3, random_state=0, stratify=labels
+    )
     s3.put_object(Bucket=s3_bucket, Key="csv/train/part-0.csv", Body=csv_bytes(y_train, x_train))
     s3.put_object(Bucket=s3_bucket, Key="csv/validation/part-0.csv", Body=csv_bytes(y_val, x_val))
     s3.put_object(Bucket=s3_bucket, Key="svm/train/part-0", Body=libsvm_bytes(y_train, x_train))
@@ -72,13 +81,24 @@ def load_model(s3: Any, uri: str) -> xgboost.Booster:
     return booster
 
 
-def test_csv_job_completes_with_metrics_and_a_loadable_model(tp: TrainPlane, s3: Any, cancer: dict[str, Any]) -> None:
+def test_csv_job_completes_with_metrics_and_a_loadable_model(
+    tp: TrainPlane, s3: Any, cancer: dict[str, Any]
+) -> None:
     bucket = cancer["bucket"]
     request = xgboost_job(
         "xgb-csv",
         f"s3://{bucket}/output",
-        [channel("train", f"s3://{bucket}/csv/train/"), channel("validation", f"s3://{bucket}/csv/validation/")],
-        {"objective": "binary:logistic", "num_round": "200", "eta": "0.3", "early_stopping_rounds": "5", "eval_metric": "logloss"},
+        [
+            channel("train", f"s3://{bucket}/csv/train/"),
+            channel("validation", f"s3://{bucket}/csv/validation/"),
+        ],
+        {
+            "objective": "binary:logistic",
+            "num_round": "200",
+            "eta": "0.3",
+            "early_stopping_rounds": "5",
+            "eval_metric": "logloss",
+        },
     )
     tp.create_training_job(**request)
     d = tp.wait_for_training_job("xgb-csv", timeout=180)
@@ -113,7 +133,11 @@ def test_libsvm_is_the_default_content_type(tp: TrainPlane, cancer: dict[str, An
 @pytest.mark.parametrize(
     ("hyperparameters", "data", "expected"),
     [
-        ({"num_round": "5", "colour": "blue"}, b"1,2,3\n0,1,1\n", "ClientError: Extraneous hyperparameter found: colour"),
+        (
+            {"num_round": "5", "colour": "blue"},
+            b"1,2,3\n0,1,1\n",
+            "ClientError: Extraneous hyperparameter found: colour",
+        ),
         ({"num_round": "5"}, b"1,2,3\n0,abc,1\n", "part-0.csv"),
         ({"eta": "0.1"}, b"1,2,3\n", "Missing required hyperparameter: num_round"),
     ],
@@ -123,7 +147,9 @@ def test_bad_hyperparameters_and_data_fail_the_job_with_a_clear_reason(
 ) -> None:
     s3.put_object(Bucket=s3_bucket, Key="bad/train/part-0.csv", Body=data)
     name = f"xgb-bad-{abs(hash(expected)) % 10_000}"
-    request = xgboost_job(name, f"s3://{s3_bucket}/output", [channel("train", f"s3://{s3_bucket}/bad/train/")], hyperparameters)
+    request = xgboost_job(
+        name, f"s3://{s3_bucket}/output", [channel("train", f"s3://{s3_bucket}/bad/train/")], hyperparameters
+    )
     tp.create_training_job(**request)
     d = tp.wait_for_training_job(name, timeout=120)
     assert d["TrainingJobStatus"] == "Failed"
@@ -132,7 +158,10 @@ def test_bad_hyperparameters_and_data_fail_the_job_with_a_clear_reason(
 
 def test_an_empty_channel_prefix_fails_with_sagemakers_message(tp: TrainPlane, s3_bucket: str) -> None:
     request = xgboost_job(
-        "xgb-empty", f"s3://{s3_bucket}/output", [channel("train", f"s3://{s3_bucket}/nothing-here/")], {"num_round": "5"}
+        "xgb-empty",
+        f"s3://{s3_bucket}/output",
+        [channel("train", f"s3://{s3_bucket}/nothing-here/")],
+        {"num_round": "5"},
     )
     tp.create_training_job(**request)
     d = tp.wait_for_training_job("xgb-empty", timeout=120)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from jobs_helpers import script_job
 
 pytestmark = pytest.mark.slow
@@ -66,7 +67,9 @@ def test_a_failing_job_exits_non_zero_with_its_reason(tmp_path: Path) -> None:
         ("TrainingJobName: bad_name\n", "ValidationException: "),
     ],
 )
-def test_bad_specs_get_one_clear_line_and_a_non_zero_exit(tmp_path: Path, content: str, expected: str) -> None:
+def test_bad_specs_get_one_clear_line_and_a_non_zero_exit(
+    tmp_path: Path, content: str, expected: str
+) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(content)
     result = cli(tmp_path / "home", "train", str(spec))

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from jobs_helpers import script_job
 
+from jobs_helpers import SKLEARN_IMAGE, script_job
 from trainplane import TrainPlane
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ def test_script_job_completes_with_metrics_logs_and_model(tp: TrainPlane, tmp_pa
         code,
         hyperparameters={"epochs": "3", "optimizer": '"adam"'},
         AlgorithmSpecification={
-            "TrainingImage": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+            "TrainingImage": SKLEARN_IMAGE,
             "TrainingInputMode": "File",
             "MetricDefinitions": [{"Name": "train:loss", "Regex": "loss=([0-9.]+)"}],
         },
@@ -105,7 +105,10 @@ def test_stop_sends_sigterm_waits_and_still_uploads_the_model(tp: TrainPlane, tm
     tp.create_training_job(**script_job("script-stop", tmp_path, code))
     _wait_for_line(tp, "script-stop", "ready")
     tp.stop_training_job(TrainingJobName="script-stop")
-    assert tp.describe_training_job(TrainingJobName="script-stop")["TrainingJobStatus"] in ("Stopping", "Stopped")
+    assert tp.describe_training_job(TrainingJobName="script-stop")["TrainingJobStatus"] in (
+        "Stopping",
+        "Stopped",
+    )
     description = tp.wait_for_training_job("script-stop", timeout=60)
     assert (description["TrainingJobStatus"], description["SecondaryStatus"]) == ("Stopped", "Stopped")
     statuses = [t["Status"] for t in description["SecondaryStatusTransitions"]]
@@ -143,7 +146,10 @@ def test_max_runtime_stops_the_job_as_max_runtime_exceeded(tp: TrainPlane, tmp_p
     request = script_job("script-timeout", tmp_path, code, StoppingCondition={"MaxRuntimeInSeconds": 2})
     tp.create_training_job(**request)
     description = tp.wait_for_training_job("script-timeout", timeout=60)
-    assert (description["TrainingJobStatus"], description["SecondaryStatus"]) == ("Stopped", "MaxRuntimeExceeded")
+    assert (description["TrainingJobStatus"], description["SecondaryStatus"]) == (
+        "Stopped",
+        "MaxRuntimeExceeded",
+    )
     assert "MaxRuntimeInSeconds" in description["SecondaryStatusTransitions"][-4]["StatusMessage"] or any(
         "MaxRuntimeInSeconds" in t["StatusMessage"] for t in description["SecondaryStatusTransitions"]
     )

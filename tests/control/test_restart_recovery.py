@@ -13,8 +13,8 @@ from typing import Any
 
 import psutil
 import pytest
-from jobs_helpers import script_job
 
+from jobs_helpers import script_job
 from trainplane import TrainPlane
 
 pytestmark = pytest.mark.slow

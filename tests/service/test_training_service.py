@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jobs_helpers import XGBOOST_IMAGE, channel, script_job, xgboost_job
 
+from jobs_helpers import XGBOOST_IMAGE, channel, script_job, xgboost_job
 from trainplane import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, TrainPlane, ValidationError
 
 
@@ -32,7 +32,11 @@ def test_create_returns_the_arn_and_describe_echoes_the_request_with_defaults(tp
     assert response == {"TrainingJobArn": "arn:aws:sagemaker:us-east-1:123456789012:training-job/xgb-1"}
     d = tp.describe_training_job(TrainingJobName="xgb-1")
     assert (d["TrainingJobStatus"], d["SecondaryStatus"]) == ("InProgress", "Starting")
-    assert d["OutputDataConfig"] == {"S3OutputPath": "s3://bucket/out", "KmsKeyId": "", "CompressionType": "GZIP"}
+    assert d["OutputDataConfig"] == {
+        "S3OutputPath": "s3://bucket/out",
+        "KmsKeyId": "",
+        "CompressionType": "GZIP",
+    }
     assert d["ModelArtifacts"]["S3ModelArtifacts"] == "s3://bucket/out/xgb-1/output/model.tar.gz"
     assert d["InputDataConfig"][0]["CompressionType"] == "None"
     assert d["InputDataConfig"][0]["RecordWrapperType"] == "None"
@@ -50,17 +54,25 @@ def test_create_returns_the_arn_and_describe_echoes_the_request_with_defaults(tp
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        ({"TrainingJobName": "bad_name"}, "failed to satisfy constraint: Member must satisfy regular expression"),
+        (
+            {"TrainingJobName": "bad_name"},
+            "failed to satisfy constraint: Member must satisfy regular expression",
+        ),
         ({"TrainingJobName": "a" * 64}, "Member must have length less than or equal to 63"),
         (
             {"ResourceConfig": {"InstanceType": "ml.fake.large", "InstanceCount": 1, "VolumeSizeInGB": 1}},
             "Member must satisfy enum value set",
         ),
-        ({"StoppingCondition": {"MaxRuntimeInSeconds": 60, "MaxWaitTimeInSeconds": 120}}, "Invalid MaxWaitTimeInSeconds"),
+        (
+            {"StoppingCondition": {"MaxRuntimeInSeconds": 60, "MaxWaitTimeInSeconds": 120}},
+            "Invalid MaxWaitTimeInSeconds",
+        ),
         ({"AlgorithmSpecification": {"TrainingImage": XGBOOST_IMAGE}}, "trainingInputMode"),
     ],
 )
-def test_invalid_requests_are_rejected_and_write_nothing(tp: TrainPlane, change: dict[str, Any], fragment: str) -> None:
+def test_invalid_requests_are_rejected_and_write_nothing(
+    tp: TrainPlane, change: dict[str, Any], fragment: str
+) -> None:
     request = {**builtin(), **change}
     with pytest.raises(ValidationError) as error:
         tp.create_training_job(**request)
@@ -90,14 +102,21 @@ def test_oversubscription_is_an_explicit_setting(tmp_path: Path) -> None:
     environ = {"TRAINPLANE_HOME": str(tmp_path / "h"), "TRAINPLANE_OVERSUBSCRIPTION": "100"}
     with TrainPlane(environ=environ, run_jobs=False) as tp:
         request = builtin()
-        request["ResourceConfig"] = {"InstanceType": "ml.m5.24xlarge", "InstanceCount": 1, "VolumeSizeInGB": 1}
+        request["ResourceConfig"] = {
+            "InstanceType": "ml.m5.24xlarge",
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 1,
+        }
         assert "TrainingJobArn" in tp.create_training_job(**request)
 
 
 def test_unknown_job_errors_match_sagemaker(tp: TrainPlane) -> None:
     with pytest.raises(ValidationError) as error:
         tp.describe_training_job(TrainingJobName="nope")
-    assert error.value.to_wire() == {"__type": "ValidationException", "message": "Requested resource not found."}
+    assert error.value.to_wire() == {
+        "__type": "ValidationException",
+        "message": "Requested resource not found.",
+    }
     with pytest.raises(ValidationError, match="Requested resource not found"):
         tp.stop_training_job(TrainingJobName="nope")
     with pytest.raises(ResourceNotFound):
@@ -141,7 +160,10 @@ def test_tags_are_listed_added_and_removed(tp: TrainPlane) -> None:
     request["Tags"] = [{"Key": "team", "Value": "ml"}]
     arn = tp.create_training_job(**request)["TrainingJobArn"]
     tp.add_tags(ResourceArn=arn, Tags=[{"Key": "env", "Value": "dev"}])
-    assert tp.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}, {"Key": "team", "Value": "ml"}]
+    assert tp.list_tags(ResourceArn=arn)["Tags"] == [
+        {"Key": "env", "Value": "dev"},
+        {"Key": "team", "Value": "ml"},
+    ]
     tp.delete_tags(ResourceArn=arn, TagKeys=["env"])
     assert tp.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}]
     with pytest.raises(ResourceNotFound):

@@ -15,7 +15,10 @@ from trainplane.states import JobStatus, Phase
 from trainplane.store import Store, open_store
 from trainplane.store.records import Attempt, Controller, MetricPoint
 
-REQUEST = {"TrainingJobName": "job", "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"}}
+REQUEST = {
+    "TrainingJobName": "job",
+    "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
+}
 
 
 @pytest.fixture(params=["sqlite-memory", "sqlite-file", "postgres"])
@@ -27,7 +30,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     else:
         server = request.getfixturevalue("postgres_url")
         database = f"t_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(server.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            server.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {database}"))
         admin.dispose()
@@ -112,7 +117,9 @@ def test_owner_checked_updates_fail_for_the_wrong_owner(store: Store) -> None:
     create(store)
     store.claim("job", "a")
     with pytest.raises(ConflictError):
-        store.update_training_job("job", now=1.0, phase=Phase.RUNNING.value, expected_owner="b", check_owner=True)
+        store.update_training_job(
+            "job", now=1.0, phase=Phase.RUNNING.value, expected_owner="b", check_owner=True
+        )
     store.update_training_job("job", now=1.0, phase=Phase.RUNNING.value, expected_owner="a", check_owner=True)
 
 
@@ -120,7 +127,11 @@ def test_stop_request_moves_in_progress_to_stopping_once(store: Store) -> None:
     create(store)
     stopping = store.request_stop("job", reason="Stopped", now=105.0, message="Stopping the training job")
     assert stopping is not None
-    assert (stopping.status, stopping.secondary_status, stopping.stop_reason) == ("Stopping", "Stopping", "Stopped")
+    assert (stopping.status, stopping.secondary_status, stopping.stop_reason) == (
+        "Stopping",
+        "Stopping",
+        "Stopped",
+    )
     assert store.request_stop("job", reason="Stopped", now=106.0, message="again") is None
 
 
@@ -128,9 +139,14 @@ def test_list_filters_sort_and_pages_without_overlap(store: Store) -> None:
     for index, name in enumerate(["alpha-1", "beta-2", "alpha-3", "gamma-4"]):
         create(store, name=name, now=float(index))
     store.update_training_job("beta-2", now=10.0, status="Failed", secondary="Failed", message="x")
-    assert [j.name for j in store.list_training_jobs(name_contains="ALPHA", ascending=True)] == ["alpha-1", "alpha-3"]
+    assert [j.name for j in store.list_training_jobs(name_contains="ALPHA", ascending=True)] == [
+        "alpha-1",
+        "alpha-3",
+    ]
     assert [j.name for j in store.list_training_jobs(status_equals="Failed")] == ["beta-2"]
-    assert [j.name for j in store.list_training_jobs(creation_after=0.5, creation_before=2.5, ascending=True)] == [
+    assert [
+        j.name for j in store.list_training_jobs(creation_after=0.5, creation_before=2.5, ascending=True)
+    ] == [
         "beta-2",
         "alpha-3",
     ]
@@ -159,14 +175,21 @@ def test_attempts_round_trip(store: Store) -> None:
     store.add_attempt(Attempt("job", 1, "running", 10.0, None, None, None, None, "local", hosts))
     store.update_attempt("job", 1, status="succeeded", start_time=11.0, end_time=20.0, exit_code=0)
     [attempt] = store.attempts("job")
-    assert (attempt.status, attempt.start_time, attempt.end_time, attempt.exit_code) == ("succeeded", 11.0, 20.0, 0)
+    assert (attempt.status, attempt.start_time, attempt.end_time, attempt.exit_code) == (
+        "succeeded",
+        11.0,
+        20.0,
+        0,
+    )
     assert attempt.hosts == hosts
 
 
 def test_ingested_lines_and_metrics_are_kept_in_order(store: Store) -> None:
     create(store)
     stream = "job/algo-1-100"
-    store.ingest_output("job", stream, [(1.0, "first"), (2.0, "second")], [MetricPoint("m", 0.5, 2.0, "algo-1")])
+    store.ingest_output(
+        "job", stream, [(1.0, "first"), (2.0, "second")], [MetricPoint("m", 0.5, 2.0, "algo-1")]
+    )
     store.ingest_output("job", stream, [(3.0, "third")], [MetricPoint("m", 0.25, 3.0, "algo-1")])
     events = store.log_events("job")
     assert [e.message for e in events] == ["first", "second", "third"]

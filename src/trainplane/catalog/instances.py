@@ -1,9 +1,9 @@
 """The instance-type catalog: vCPUs, memory, GPUs and on-demand price per SageMaker training type.
 
-Facts come from ``instances.csv`` (a copy of the shared reference). CPU-only types that SageMaker accepts but
-the CSV lacks (m4, m7i, c7i, r7i, t3, ...) get a profile derived from their name: the size gives the vCPU count
-(large = 2, xlarge = 4, Nxlarge = 4N) and the family letter the memory per vCPU (c: 2 GiB, m/t: 4 GiB,
-r: 8 GiB). Accelerated types missing from the CSV stay unknown rather than guessed.
+Facts come from ``instances.csv`` (a copy of the shared reference). CPU-only types that SageMaker
+accepts but the CSV lacks (m4, m7i, c7i, r7i, t3, ...) get a profile derived from their name: the size
+gives the vCPU count (large = 2, xlarge = 4, Nxlarge = 4N) and the family letter the memory per vCPU
+(c: 2 GiB, m/t: 4 GiB, r: 8 GiB). Accelerated types missing from the CSV stay unknown rather than guessed.
 """
 
 from __future__ import annotations

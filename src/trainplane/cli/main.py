@@ -7,6 +7,7 @@ Errors print one line on stderr and exit non-zero: 1 for a failed or stopped job
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -151,10 +152,8 @@ def run_in_foreground(client: TrainPlane, request: dict[str, Any], *, show_logs:
                 raise
             interrupted = True
             console.print("Stopping the job (Ctrl-C again to leave it running)...")
-            try:
+            with contextlib.suppress(TrainplaneError):  # it may have ended meanwhile
                 client.stop_training_job(TrainingJobName=name)
-            except TrainplaneError:
-                pass  # it ended meanwhile
     return _report_end(description, console)
 
 
@@ -169,7 +168,10 @@ def _report_end(description: dict[str, Any], console: Console) -> int:
         console.print(f"Completed. Model: {description['ModelArtifacts']['S3ModelArtifacts']}")
         return 0
     reason = description.get("FailureReason") or description["SecondaryStatus"]
-    print(f"trainplane: training job {description['TrainingJobName']} {status}: {one_line(reason)}", file=sys.stderr)
+    print(
+        f"trainplane: training job {description['TrainingJobName']} {status}: {one_line(reason)}",
+        file=sys.stderr,
+    )
     return 1
 
 

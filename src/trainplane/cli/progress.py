@@ -26,7 +26,9 @@ class JobProgress:
         transitions = description.get("SecondaryStatusTransitions", [])
         for t in transitions[self._transitions :]:
             stamp = t["StartTime"].astimezone().strftime("%H:%M:%S")
-            self.console.print(f"{stamp} [bold]{t['Status']}[/bold] - {escape(t['StatusMessage'])}", highlight=False)
+            self.console.print(
+                f"{stamp} [bold]{t['Status']}[/bold] - {escape(t['StatusMessage'])}", highlight=False
+            )
         self._transitions = len(transitions)
         if self.show_logs:
             for event in self.client.log_events(self.name, after_id=self._log_after):

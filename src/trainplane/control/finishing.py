@@ -153,7 +153,9 @@ def handle_lost(
             job.name,
             now=now,
             secondary="Starting",
-            message=f"Restarting the training job after an internal error (retry {job.retries_used + 1} of {allowed})",
+            message=(
+                f"Restarting the training job after an internal error (retry {job.retries_used + 1} of {allowed})"
+            ),
             retries_used=job.retries_used + 1,
             phase=Phase.QUEUED.value,
             owner=None,

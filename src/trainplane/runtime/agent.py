@@ -7,8 +7,8 @@ outcome in ``result.json``. Phase changes go to ``events.jsonl``. The control pl
 files, so it can die and come back without disturbing a running job.
 
 Stop notices (SIGTERM) are forwarded to the algorithm's process group (not to the agent's own), as
-``docker stop`` signals a container. The agent is a child subreaper: when the algorithm exits, anything it left behind is
-killed, so no orphan outlives its job.
+``docker stop`` signals a container. The agent is a child subreaper: when the algorithm exits, anything
+it left behind is killed, so no orphan outlives its job.
 """
 
 from __future__ import annotations
