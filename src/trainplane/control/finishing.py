@@ -149,13 +149,12 @@ def handle_lost(
     retry = job.request.get("RetryStrategy") or {}
     allowed = int(retry.get("MaximumRetryAttempts", 0))
     if job.retries_used < allowed:
+        attempt_no = job.retries_used + 1
         store.update_training_job(
             job.name,
             now=now,
             secondary="Starting",
-            message=(
-                f"Restarting the training job after an internal error (retry {job.retries_used + 1} of {allowed})"
-            ),
+            message=f"Restarting the training job after an internal error (retry {attempt_no} of {allowed})",
             retries_used=job.retries_used + 1,
             phase=Phase.QUEUED.value,
             owner=None,
