@@ -41,20 +41,20 @@ def _pad(length: int) -> int:
     return (length + 3) & ~3
 
 
-def iter_records(buf: bytes) -> Iterator[bytes]:
+def iter_records(buf: bytes, name: str = "<buffer>") -> Iterator[bytes]:
     """Yield each record payload of a RecordIO buffer, rejoining split records."""
     pos, parts = 0, []
     while pos < len(buf):
         if pos + 8 > len(buf):
-            raise DataFormatError("truncated RecordIO header")
+            raise DataFormatError(f"{name}: truncated RecordIO header at byte {pos}")
         magic = int.from_bytes(buf[pos : pos + 4], "little")
         word = int.from_bytes(buf[pos + 4 : pos + 8], "little")
         if magic != MAGIC:
-            raise DataFormatError(f"bad RecordIO magic 0x{magic:08x} at byte {pos}")
+            raise DataFormatError(f"{name}: not RecordIO (bad magic 0x{magic:08x} at byte {pos})")
         flag, length = word >> 29, word & _LENGTH_MASK
         start = pos + 8
         if start + length > len(buf):
-            raise DataFormatError(f"RecordIO record at byte {pos} runs past the end of the file")
+            raise DataFormatError(f"{name}: RecordIO record at byte {pos} runs past the end of the file")
         payload = buf[start : start + length]
         pos = start + _pad(length)
         if flag == 0:
@@ -124,7 +124,7 @@ def _read_general(buf: bytes, name: str) -> tuple[Any, np.ndarray | None]:
     indices: list[np.ndarray] = []
     labels: list[float] = []
     sparse, dim = False, -1
-    for i, payload in enumerate(iter_records(buf)):
+    for i, payload in enumerate(iter_records(buf, name)):
         try:
             features, label = decode_record(payload)
         except ProtobufError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,15 @@ def read_channel(name: str, directory: Path, channel_config: dict[str, Any]) -> 
         raise ClientError(f"Channel '{name}': {exc}") from None
     if data.num_rows == 0:
         raise ClientError(f"Channel '{name}' ({directory}) contains no records.")
+    _release_reader_memory()
     return data
+
+
+def _release_reader_memory() -> None:
+    """Hand Arrow's freed pages back to the OS: after a 1M-row CSV read mimalloc still holds ~300 MiB."""
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
 
 
 def check(name: str, directory: Path, data: Dataset, hp: Hyperparameters, feature_dim: int | None) -> None:
@@ -66,7 +75,7 @@ def check(name: str, directory: Path, data: Dataset, hp: Hyperparameters, featur
         rule = "a finite number for regressor"
     if len(bad):
         raise ClientError(
-            f"{where}: label {y[bad[0]]!r} of record {bad[0]} is invalid; labels must be {rule} "
+            f"{where}: label {float(y[bad[0]])!r} of record {bad[0]} is invalid; labels must be {rule} "
             f"({len(bad)} invalid labels)."
         )
     values = data.features.data if sp.issparse(data.features) else data.features
@@ -112,8 +121,7 @@ def fit_scaler(data: Dataset, hp: Hyperparameters) -> Scaler:
 
 def example_weights(data: Dataset, hp: Hyperparameters) -> np.ndarray | None:
     """Per-example loss weights, or None when every weight is 1."""
-    assert data.labels is not None
-    y = data.labels
+    y = np.asarray(data.labels)
     weights = None if data.weights is None else data.weights.astype(np.float32)
     if hp.predictor_type == BINARY:
         mult = hp.positive_example_weight_mult

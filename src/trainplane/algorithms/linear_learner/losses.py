@@ -80,7 +80,7 @@ def _softmax(score: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.
     log_p = torch.log_softmax(score, dim=-1)
     idx = y.long()[:, None, None].expand(-1, score.shape[1], 1)
     loss = -log_p.gather(-1, idx)[..., 0]
-    grad = log_p.exp_()
+    grad = log_p.exp()
     grad.scatter_add_(-1, idx, torch.full_like(idx, -1, dtype=grad.dtype))
     return loss, grad
 
@@ -105,7 +105,7 @@ def _residual_loss(kind: str, hp: Hyperparameters, label_scale: float) -> LossFn
         elif kind == "quantile_loss":
             # pinball loss on (label - prediction): under-prediction costs q, over-prediction 1 - q
             loss = torch.where(r < 0, -q * r, (1 - q) * r)
-            grad = torch.where(r < 0, -q, 1 - q)
+            grad = torch.where(r < 0, torch.full_like(r, -q), torch.full_like(r, 1 - q))
         else:  # huber_loss
             small = r.abs() <= delta
             loss = torch.where(small, 0.5 * r * r, delta * (r.abs() - 0.5 * delta))

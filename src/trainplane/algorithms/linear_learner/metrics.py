@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 
@@ -112,10 +111,22 @@ def binary_metrics(score: np.ndarray, y: np.ndarray, threshold: float, beta: flo
         ("recall", "score", recall),
     ]
     if 0 < positive.sum() < len(y):
-        from sklearn.metrics import roc_auc_score
-
-        out.append(("roc_auc_score", "score", float(roc_auc_score(positive, score))))
+        out.append(("roc_auc_score", "score", roc_auc(score, positive)))
     return out
+
+
+def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
+    """Mann-Whitney AUC with average ranks for ties (no scikit-learn import: it costs ~90 MiB RSS)."""
+    order = np.argsort(score, kind="stable")
+    s = score[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    ends = np.r_[starts[1:], len(s)]
+    average = (starts + ends + 1) / 2.0  # mean of the 1-based ranks in each tie group
+    ranks = np.empty(len(s))
+    ranks[order] = np.repeat(average, ends - starts)
+    n_pos = float(positive.sum())
+    n_neg = len(s) - n_pos
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def multiclass_metrics(prob: np.ndarray, y: np.ndarray, top_k: int, beta: float) -> list[Metric]:
@@ -150,6 +161,3 @@ def regression_metrics(prediction: np.ndarray, y: np.ndarray) -> list[Metric]:
         ("rmse", "loss", math.sqrt(mse)),
         ("absolute_loss", "loss", float(np.mean(np.abs(err)))),
     ]
-
-
-MetricFn = Callable[..., list[Metric]]

@@ -1,0 +1,126 @@
+"""The torch side of a job: train, select and calibrate, save the model, print the final metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from trainplane.algorithms.formats import Dataset
+from trainplane.algorithms.linear_learner import checkpoint, data, metrics, selection
+from trainplane.algorithms.linear_learner.artifact import LinearLearnerModel
+from trainplane.algorithms.linear_learner.hyperparameters import BINARY, MULTICLASS, Hyperparameters
+from trainplane.algorithms.linear_learner.losses import make_loss
+from trainplane.algorithms.linear_learner.model import MultiLinear, linear_scores, model_grid
+from trainplane.algorithms.linear_learner.trainer import EVAL_BATCH, Batcher, FitState, Trainer
+
+Log = Callable[[str], None]
+_WORK_PER_THREAD = 16_000_000  # multiply-adds per mini-batch step that justify one more thread
+_MODEL_CHUNK = 8  # models scored at once during calibration: bounds the [rows, models] score matrix
+
+
+def threads_for(hp: Hyperparameters, num_features: int, cpus: int) -> int:
+    """Intra-op threads: a 1000 x 50 x 32 step is ~0.1 ms of GEMM, where OpenMP's fork/join (and, on a
+    shared machine, waiting for a descheduled worker) costs more than it saves; only big steps get threads."""
+    work = hp.mini_batch_size * num_features * hp.num_models * hp.num_outputs
+    return max(1, min(cpus, work // _WORK_PER_THREAD))
+
+
+def _restore_scaler(saved: dict) -> data.Scaler:
+    scale = saved["scaler"]
+    label = scale["label"]
+    return data.Scaler(scale["shift"].numpy(), scale["scale"].numpy(), float(label[0]), float(label[1]))
+
+
+def fit_and_report(
+    hp: Hyperparameters,
+    channels: dict[str, Dataset],
+    model_dir: Path,
+    checkpoint_dir: Path | None,
+    host: str,
+    log: Log,
+    cpus: int = 1,
+) -> LinearLearnerModel:
+    train_data, validation = channels["train"], channels.get("validation")
+    torch.set_num_threads(threads_for(hp, train_data.num_features, cpus))
+    saved = checkpoint.load_latest(checkpoint_dir, host) if checkpoint_dir else None
+    scaler = _restore_scaler(saved) if saved is not None else data.fit_scaler(train_data, hp)
+    settings = model_grid(hp)
+    model = MultiLinear(train_data.num_features, hp, settings)
+    loss = make_loss(hp, scaler.label_scale)
+    trainer = Trainer(hp, train_data, validation, scaler, loss, data.example_weights(train_data, hp), model)
+    state = FitState.start(model)
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        state = FitState.from_checkpoint(saved)
+        log(f"Resuming from the checkpoint of epoch {state.epoch} in {checkpoint_dir}.")
+    log(f"Training {hp.num_models} models for up to {hp.epochs} epochs on {train_data.num_rows} records.")
+    state = trainer.fit(state, log, host, checkpoint_dir)
+    chosen = select(hp, trainer, state, validation or train_data)
+    described = settings.describe(chosen.meta["model_index"], hp)
+    log("Best model found for hyperparameters: " + json.dumps(described))
+    chosen.save(model_dir)
+    for split, dataset in channels.items():
+        report(host, split, chosen, dataset, trainer, state, log)
+    log(metrics.progress_line(host, 100))
+    return chosen
+
+
+def select(hp: Hyperparameters, trainer: Trainer, state: FitState, calib: Dataset) -> LinearLearnerModel:
+    """Pick the final model (and its threshold) on the calibration sample."""
+    limit = min(calib.num_rows, hp.num_calibration_samples)
+    threshold = selection.default_threshold(hp.loss)
+    if hp.predictor_type == BINARY and hp.binary_classifier_model_selection_criteria != "loss_function":
+        y = np.asarray(calib.labels)[:limit]
+        calibrated = []
+        for lo in range(0, hp.num_models, _MODEL_CHUNK):
+            scores = _binary_scores(state.best_P[:, lo : lo + _MODEL_CHUNK], calib, trainer, limit)
+            calibrated += [selection.calibrate(scores[:, i], y, hp) for i in range(scores.shape[1])]
+        index = selection.choose(np.array([value for _, value in calibrated]))
+        threshold = calibrated[index][0]
+    else:
+        index = selection.choose(-trainer.dataset_loss(state.best_P, calib, limit))
+    P = state.best_P[:, index]
+    meta = {"model_index": index, "num_classes": hp.num_classes, "feature_dim": int(P.shape[0] - 1)}
+    weights, bias = P[:-1].numpy().copy(), P[-1].numpy().copy()
+    return LinearLearnerModel(hp.predictor_type, hp.loss, weights, bias, trainer.scaler, threshold, meta)
+
+
+def _binary_scores(P: torch.Tensor, dataset: Dataset, trainer: Trainer, limit: int) -> np.ndarray:
+    """Scores in the space the threshold applies to: probabilities for logistic, margins for hinge."""
+    batches = Batcher(dataset, trainer.scaler)
+    out = np.empty((limit, P.shape[1]), dtype=np.float32)
+    for lo in range(0, limit, EVAL_BATCH):
+        hi = min(lo + EVAL_BATCH, limit)
+        s = linear_scores(P, batches(lo, hi))[..., 0]
+        out[lo:hi] = (torch.sigmoid(s) if trainer.hp.loss == "logistic" else s).numpy()
+    return out
+
+
+def report(
+    host: str,
+    split: str,
+    chosen: LinearLearnerModel,
+    dataset: Dataset,
+    trainer: Trainer,
+    state: FitState,
+    log: Log,
+) -> None:
+    """Final ``#quality_metric`` lines of the chosen model on one channel."""
+    index = chosen.meta["model_index"]
+    objective = float(trainer.dataset_loss(state.best_P[:, index : index + 1], dataset)[0])
+    log(metrics.final_line(host, split, f"{trainer.loss.objective_name}_objective", "loss", objective))
+    y = np.asarray(dataset.labels)
+    prediction = chosen.predict(dataset.features)
+    hp = trainer.hp
+    if hp.predictor_type == BINARY:
+        found = metrics.binary_metrics(prediction["score"], y, chosen.threshold, hp.f_beta)
+    elif hp.predictor_type == MULTICLASS:
+        found = metrics.multiclass_metrics(prediction["score"], y, hp.accuracy_top_k, hp.f_beta)
+    else:
+        found = metrics.regression_metrics(prediction["score"], y)
+    for name, kind, value in found:
+        log(metrics.final_line(host, split, name, kind, value))
