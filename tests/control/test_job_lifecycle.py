@@ -171,3 +171,26 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_container_entrypoint_jobs_see_their_root_at_opt_ml(tp: TrainPlane, tmp_path: Path) -> None:
+    # The shape SageMaker SDK v3's ModelTrainer(source_code=...) sends: bash -c over absolute /opt/ml paths.
+    request = script_job("entrypoint", tmp_path, "print(1)")
+    request["HyperParameters"] = {"learning_rate": "0.1"}
+    request["AlgorithmSpecification"] = {
+        "TrainingImage": SKLEARN_IMAGE,
+        "TrainingInputMode": "File",
+        "ContainerEntrypoint": ["/bin/bash"],
+        "ContainerArguments": [
+            "-c",
+            "cat /opt/ml/input/config/hyperparameters.json && echo && echo $SM_MODEL_DIR "
+            "&& cp /opt/ml/input/config/resourceconfig.json /opt/ml/model/",
+        ],
+    }
+    tp.create_training_job(**request)
+    description = tp.wait_for_training_job("entrypoint", timeout=120)
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    messages = [e.message for e in tp.log_events("entrypoint")]
+    assert '{"learning_rate": "0.1"}' in messages
+    assert "/opt/ml/model" in messages
+    assert model_members(tmp_path, "entrypoint") == ["resourceconfig.json"]
