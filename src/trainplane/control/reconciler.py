@@ -15,6 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
 
 from trainplane.catalog import capacity, instances
 from trainplane.clock import Clock
@@ -29,6 +30,12 @@ from trainplane.store import Store
 from trainplane.store.records import Attempt, Controller, TrainingJob
 
 log = logging.getLogger(__name__)
+
+
+class LoopParticipant(Protocol):
+    def tick(self) -> None: ...
+
+
 HEARTBEAT_SECONDS = 1.0
 DEAD_AFTER_SECONDS = 10.0
 
@@ -58,10 +65,15 @@ class Reconciler:
         self._last_heartbeat = 0.0
         self._last_adoption = -1e18
         self._tick_lock = threading.Lock()
+        self._participants: list[LoopParticipant] = []
         now = clock.now()
         store.register_controller(Controller(self.id, socket.gethostname(), os.getpid(), now, now))
 
     # ----------------------------------------------------------------- running the loop
+    def add_participant(self, participant: LoopParticipant) -> None:
+        """Another control loop (e.g. the tuner) that runs once per tick, after jobs were reconciled."""
+        self._participants.append(participant)
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -115,6 +127,11 @@ class Reconciler:
             for name in list(self._supervised):
                 self._supervise(self._supervised[name])
             self._launch_queued()
+            for participant in self._participants:
+                try:
+                    participant.tick()
+                except Exception:  # a failing participant must not stop job reconciliation
+                    log.exception("control-loop participant %r failed", participant)
 
     # ----------------------------------------------------------------- launching
     def _launch_queued(self) -> None:
