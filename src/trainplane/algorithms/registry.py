@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+MAX_METRIC_DEFINITIONS = 40
+
 
 @dataclass(frozen=True)
 class BuiltinAlgorithm:
@@ -18,9 +20,21 @@ class BuiltinAlgorithm:
     supports_pipe: bool
     checkpoints: bool
 
-    def metric_definitions(self) -> list[dict[str, str]]:
+    def metric_definitions(self, hyperparameters: dict[str, str] | None = None) -> list[dict[str, str]]:
+        """The MetricDefinitions SageMaker fills in for this algorithm's jobs.
+
+        Linear Learner's list depends on the predictor type (all three together exceed the 40-definition
+        limit), so it is narrowed by the job's ``predictor_type`` hyperparameter when known.
+        """
         package = importlib.import_module(self.module)
-        definitions: list[dict[str, str]] = package.metric_definitions()
+        if self.name == "linear-learner":
+            predictor_type = (hyperparameters or {}).get("predictor_type")
+            try:
+                definitions: list[dict[str, str]] = package.metric_definitions(predictor_type)
+            except (KeyError, ValueError):  # an invalid predictor_type fails the job later, with a reason
+                definitions = package.metric_definitions()[:MAX_METRIC_DEFINITIONS]
+        else:
+            definitions = package.metric_definitions()
         return definitions
 
 

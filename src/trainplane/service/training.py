@@ -200,7 +200,7 @@ def _with_echo_defaults(request: dict[str, Any]) -> dict[str, Any]:
     spec.setdefault("EnableSageMakerMetricsTimeSeries", False)
     builtin = builtin_for_image(spec.get("TrainingImage"))
     if builtin is not None and not _is_script_mode(echoed) and not spec.get("MetricDefinitions"):
-        spec["MetricDefinitions"] = builtin.metric_definitions()
+        spec["MetricDefinitions"] = builtin.metric_definitions(echoed.get("HyperParameters"))
     output = echoed["OutputDataConfig"]
     output.setdefault("KmsKeyId", "")
     output.setdefault("CompressionType", "GZIP")
