@@ -32,6 +32,8 @@ log = logging.getLogger("trainplane.api")
 
 JSON_TYPE = "application/x-amz-json-1.1"
 MAX_BODY_BYTES = 8 * 1024 * 1024  # far above any modelled request; keeps a hostile body out of memory
+# No modelled input nests deeper than about 10; deeper JSON is refused before recursive code sees it.
+MAX_DEPTH = 64
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -54,7 +56,22 @@ def parse_json_body(body: bytes) -> dict[str, Any]:
         raise SerializationError(f"The request body is not valid JSON: {str(exc)[:200]}") from None
     if not isinstance(value, dict):
         raise SerializationError("The request body must be a JSON object.")
+    if _too_deep(value):
+        raise SerializationError(f"The request body nests deeper than {MAX_DEPTH} levels.")
     return value
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth >= MAX_DEPTH:
+                    return True
+                stack.append((child, depth + 1))
+    return False
 
 
 async def _read_body(request: Request) -> bytes:

@@ -26,6 +26,9 @@ from trainplane.api.credentials import KeyPair
 from trainplane.errors import ConfigurationError
 
 START_TIMEOUT = 60.0
+# SDK v2 uploads source archives with SSE-KMS, and SeaweedFS refuses SSE-KMS without a key id; its local
+# KMS provider creates this key on first use, and `trainplane env` names it in the SDK config file.
+KMS_KEY_ID = "trainplane"
 STOP_GRACE = 3.0  # SIGTERM is ignored for 15-20 s; a short wait lets an idle server exit cleanly first
 
 
@@ -83,7 +86,11 @@ class SeaweedS3:
             ],
             "actions": ["Admin", "Read", "List", "Tagging", "Write"],
         }
-        config.write_text(json.dumps({"identities": [identity]}))
+        kms = {
+            "default_provider": "local",
+            "providers": {"local": {"type": "local", "enableOnDemandCreate": True}},
+        }
+        config.write_text(json.dumps({"identities": [identity], "kms": kms}))
         config.chmod(0o600)
         return [
             find_weed(), "server", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",

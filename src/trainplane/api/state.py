@@ -17,6 +17,7 @@ class ServerState:
     s3_endpoint_url: str | None
     auth: str  # "sigv4" or "none"
     pid: int
+    s3_kms_key_id: str | None = None  # set when the S3 endpoint needs a key id for SSE-KMS uploads
 
     @property
     def url(self) -> str:
@@ -44,6 +45,7 @@ def read_state(home: Path) -> ServerState | None:
             s3_endpoint_url=raw.get("s3_endpoint_url"),
             auth=str(raw.get("auth", "sigv4")),
             pid=int(raw.get("pid", 0)),
+            s3_kms_key_id=raw.get("s3_kms_key_id"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -43,7 +43,11 @@ def sdk_config_path(home: Path) -> Path:
     return home / "sagemaker-config.yaml"
 
 
-def write_sdk_config(settings: Settings) -> Path:
+def write_sdk_config(settings: Settings, kms_key_id: str | None = None) -> Path:
+    training_job: dict[str, object] = {"RoleArn": role_arn(settings)}
+    if kms_key_id:
+        # SDK v2 then sends this key id with its SSE-KMS source uploads (SeaweedFS needs one).
+        training_job["OutputDataConfig"] = {"KmsKeyId": kms_key_id}
     config = {
         "SchemaVersion": "1.0",
         "SageMaker": {
@@ -53,7 +57,7 @@ def write_sdk_config(settings: Settings) -> Path:
                     "TelemetryOptOut": True,
                 }
             },
-            "TrainingJob": {"RoleArn": role_arn(settings)},
+            "TrainingJob": training_job,
         },
     }
     path = sdk_config_path(settings.home)
@@ -79,7 +83,7 @@ def exports(settings: Settings, state: ServerState) -> list[tuple[str, str]]:
         ("AWS_DEFAULT_REGION", settings.region),
         ("AWS_ACCESS_KEY_ID", credentials.primary.access_key_id),
         ("AWS_SECRET_ACCESS_KEY", credentials.primary.secret_access_key),
-        ("SAGEMAKER_USER_CONFIG_OVERRIDE", str(write_sdk_config(settings))),
+        ("SAGEMAKER_USER_CONFIG_OVERRIDE", str(write_sdk_config(settings, state.s3_kms_key_id))),
     ]
 
 

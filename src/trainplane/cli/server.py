@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
     from trainplane.api import build_api
     from trainplane.api.credentials import load_credentials
-    from trainplane.api.seaweedfs import SeaweedS3
+    from trainplane.api.seaweedfs import KMS_KEY_ID, SeaweedS3
     from trainplane.api.state import ServerState, clear_state, write_state
     from trainplane.cli.env import default_bucket
     from trainplane.platform import build_platform
@@ -78,20 +79,28 @@ def run(args: argparse.Namespace) -> int:
         if platform.reconciler is not None:
             platform.reconciler.start()
         api = build_api(platform, None if args.auth == "none" else credentials)
-        state = ServerState(args.host, args.port, settings.s3_endpoint_url, args.auth, os.getpid())
+        kms_key = KMS_KEY_ID if seaweed else None
+        state = ServerState(args.host, args.port, settings.s3_endpoint_url, args.auth, os.getpid(), kms_key)
         _announce(state, settings, credentials.primary.access_key_id, args.no_executor)
         write_state(settings.home, state)
         config = uvicorn.Config(
             api.app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="off"
         )
+        # uvicorn re-raises SIGTERM after its graceful shutdown; turned into SystemExit it unwinds through
+        # the finally below instead of killing the process with SeaweedFS still running.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
         uvicorn.Server(config).run()
-        clear_state(settings.home, os.getpid())
         return 0
     finally:
+        clear_state(settings.home, os.getpid())
         if platform is not None:
             platform.close()
         if seaweed is not None:
             seaweed.stop()
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _create_bucket(settings: Settings, bucket: str) -> None:
