@@ -66,7 +66,36 @@ class TrainPlane:
     def delete_tags(self, **request: Any) -> dict[str, Any]:
         return self._platform.training.delete_tags(request)
 
+    def create_hyper_parameter_tuning_job(self, **request: Any) -> dict[str, Any]:
+        return self._platform.tuning.create_hyper_parameter_tuning_job(request)
+
+    def describe_hyper_parameter_tuning_job(self, **request: Any) -> dict[str, Any]:
+        return self._platform.tuning.describe_hyper_parameter_tuning_job(request)
+
+    def list_hyper_parameter_tuning_jobs(self, **request: Any) -> dict[str, Any]:
+        return self._platform.tuning.list_hyper_parameter_tuning_jobs(request)
+
+    def list_training_jobs_for_hyper_parameter_tuning_job(self, **request: Any) -> dict[str, Any]:
+        return self._platform.tuning.list_training_jobs_for_hyper_parameter_tuning_job(request)
+
+    def stop_hyper_parameter_tuning_job(self, **request: Any) -> dict[str, Any]:
+        return self._platform.tuning.stop_hyper_parameter_tuning_job(request)
+
+    def delete_hyper_parameter_tuning_job(self, **request: Any) -> dict[str, Any]:
+        return self._platform.tuning.delete_hyper_parameter_tuning_job(request)
+
     # --------------------------------------------------------------- conveniences beyond boto3
+    def wait_for_tuning_job(self, name: str, timeout: float | None = None, poll: float = 0.1) -> dict[str, Any]:
+        """Block until the tuning job is Completed, Failed or Stopped; returns its description."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            description = self.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+            if description["HyperParameterTuningJobStatus"] in ("Completed", "Failed", "Stopped"):
+                return description
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"Tuning job {name} still {description['HyperParameterTuningJobStatus']}")
+            time.sleep(poll)
+
     def wait_for_training_job(
         self, name: str, timeout: float | None = None, poll: float = 0.1
     ) -> dict[str, Any]:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from trainplane.catalog import capacity
 from trainplane.clock import Clock, SystemClock
 from trainplane.control.reconciler import Reconciler
+from trainplane.control.tuner import Tuner
 from trainplane.errors import ConfigurationError
 from trainplane.executors.local import LocalExecutor
 from trainplane.service.training import TrainingService
+from trainplane.service.tuning import TuningService
 from trainplane.settings import Settings
-from trainplane.store import Store, open_store
+from trainplane.store import Store, TuningStore, open_store
 
 
 @dataclass
@@ -20,6 +22,7 @@ class Platform:
     store: Store
     training: TrainingService
     reconciler: Reconciler | None
+    tuning: TuningService
 
     def close(self) -> None:
         if self.reconciler is not None:
@@ -45,4 +48,8 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, control: b
             raise ConfigurationError(f"Unknown executor {settings.executor!r}; this build supports 'local'.")
         reconciler = Reconciler(store, settings, clock, LocalExecutor(), machine)
         training.set_on_change(reconciler.wake)
-    return Platform(settings, store, training, reconciler)
+    tuning = TuningService(store, TuningStore(store), training, settings, clock)
+    if reconciler is not None:
+        reconciler.add_participant(Tuner(tuning, clock, reconciler.id))
+        tuning.set_on_change(reconciler.wake)
+    return Platform(settings, store, training, reconciler, tuning)

@@ -20,6 +20,7 @@ from rich.console import Console
 from trainplane.cli import env as env_command
 from trainplane.cli import output
 from trainplane.cli import server as server_command
+from trainplane.cli import tuning as tuning_command
 from trainplane.cli.specs import load_spec
 from trainplane.client import TrainPlane
 from trainplane.errors import TrainplaneError
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("--no-wait", action="store_true", help="return once the stop is recorded")
     delete = jobs.add_parser("delete")
     delete.add_argument("name")
+    tuning_command.add_parsers(commands)
     server_command.add_parser(commands)
     env_command.add_parser(commands)
     return parser
@@ -122,6 +124,17 @@ def _dispatch(args: argparse.Namespace) -> int:
             request["TrainingJobName"] = args.name
         with _client(args, run_jobs=True, stop_grace_seconds=args.stop_grace_seconds) as client:
             return run_in_foreground(client, request, show_logs=args.logs)
+    if args.command == "tune":
+        request = load_spec(args.spec)
+        if args.name:
+            request["HyperParameterTuningJobName"] = args.name
+        with _client(args, run_jobs=True) as client:
+            return tuning_command.run_tune(client, request, make_console(), args.top)
+    if args.command == "tuning":
+        with _client(args, run_jobs=args.action == "stop" and not args.no_wait) as client:
+            if args.action == "stop":
+                return tuning_command.stop_tuning(args, client, make_console())
+            return tuning_command.run_tuning(args, client, make_console())
     if args.command == "quickstart":
         from trainplane.cli.quickstart import run_quickstart
 

@@ -1,0 +1,198 @@
+"""``trainplane tune SPEC`` (foreground, with a live leaderboard) and ``trainplane tuning ...``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from trainplane.cli import output
+from trainplane.client import TrainPlane
+from trainplane.errors import TrainplaneError
+
+TERMINAL = ("Completed", "Failed", "Stopped")
+REFRESH_SECONDS = 0.5
+
+
+def add_parsers(commands: Any) -> None:
+    tune = commands.add_parser("tune", help="run a CreateHyperParameterTuningJob request (JSON or YAML)")
+    tune.add_argument("spec", type=Path)
+    tune.add_argument("--name", help="override HyperParameterTuningJobName")
+    tune.add_argument("--top", type=int, default=10, help="rows of the leaderboard (default 10)")
+    tuning = commands.add_parser("tuning", help="inspect and manage tuning jobs").add_subparsers(
+        dest="action", required=True
+    )
+    listing = tuning.add_parser("list")
+    listing.add_argument("--status", choices=["InProgress", "Completed", "Failed", "Stopping", "Stopped"])
+    listing.add_argument("--name-contains")
+    listing.add_argument("--max-results", type=int, default=50)
+    listing.add_argument("--output", choices=["table", "json"], default="table")
+    for action in ("describe", "jobs"):
+        parser = tuning.add_parser(action)
+        parser.add_argument("name")
+        parser.add_argument("--output", choices=["table", "json"], default="table")
+    stop = tuning.add_parser("stop")
+    stop.add_argument("name")
+    stop.add_argument("--no-wait", action="store_true", help="return once the stop is recorded")
+
+
+def leaderboard(client: TrainPlane, name: str, top: int) -> Table:
+    description = client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    jobs = all_children(client, name)
+    ranked = sorted(jobs, key=_rank_key(description))[:top]
+    counters = description["TrainingJobStatusCounters"]
+    title = f"{name}: {description['HyperParameterTuningJobStatus']}  " + "  ".join(
+        f"{k}={v}" for k, v in counters.items() if v
+    )
+    return children_table(ranked, title)
+
+
+def _rank_key(description: dict[str, Any]) -> Any:
+    maximize = _objective_type(description) == "Maximize"
+
+    def key(item: dict[str, Any]) -> tuple[int, float, str]:
+        metric = item.get("FinalHyperParameterTuningJobObjectiveMetric")
+        if metric is None:
+            return (1, 0.0, item["TrainingJobName"])
+        return (0, -metric["Value"] if maximize else metric["Value"], item["TrainingJobName"])
+
+    return key
+
+
+def _objective_type(description: dict[str, Any]) -> str:
+    config = description["HyperParameterTuningJobConfig"]
+    objective = config.get("HyperParameterTuningJobObjective") or description["TrainingJobDefinitions"][0][
+        "TuningObjective"
+    ]
+    return str(objective["Type"])
+
+
+def all_children(client: TrainPlane, name: str) -> list[dict[str, Any]]:
+    items, token = [], None
+    while True:
+        page = client.list_training_jobs_for_hyper_parameter_tuning_job(
+            HyperParameterTuningJobName=name, MaxResults=100, **({"NextToken": token} if token else {})
+        )
+        items += page["TrainingJobSummaries"]
+        token = page.get("NextToken")
+        if not token:
+            return items
+
+
+def children_table(items: list[dict[str, Any]], title: str | None = None) -> Table:
+    table = Table(box=None, header_style="bold", title=title, title_justify="left")
+    for column in ("TRAINING JOB", "STATUS", "OBJECTIVE", "HYPERPARAMETERS"):
+        table.add_column(column)
+    for item in items:
+        metric = item.get("FinalHyperParameterTuningJobObjectiveMetric")
+        tuned = ", ".join(f"{k}={_short(v)}" for k, v in sorted(item["TunedHyperParameters"].items()))
+        value = f"{metric['Value']:.6g}" if metric else "-"
+        table.add_row(item["TrainingJobName"], item["TrainingJobStatus"], value, tuned)
+    return table
+
+
+def _short(value: str) -> str:
+    try:
+        return f"{float(value):.4g}" if "." in value or "e" in value else value
+    except ValueError:
+        return value
+
+
+def run_tune(client: TrainPlane, request: dict[str, Any], console: Console, top: int) -> int:
+    """Create the tuning job and show its leaderboard until it ends; 0 only if it Completed."""
+    name = request.get("HyperParameterTuningJobName", "")
+    arn = client.create_hyper_parameter_tuning_job(**request)["HyperParameterTuningJobArn"]
+    console.print(f"Created {arn}")
+    interrupted = False
+    with Live(leaderboard(client, name, top), console=console, auto_refresh=False) as live:
+        while True:
+            try:
+                live.update(leaderboard(client, name, top), refresh=True)
+                status = client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+                if status["HyperParameterTuningJobStatus"] in TERMINAL:
+                    break
+                time.sleep(REFRESH_SECONDS)
+            except KeyboardInterrupt:
+                if interrupted:
+                    raise
+                interrupted = True
+                console.print("Stopping the tuning job (Ctrl-C again to leave it running)...")
+                with contextlib.suppress(TrainplaneError):
+                    client.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    return _report_end(status, console)
+
+
+def _report_end(description: dict[str, Any], console: Console) -> int:
+    status = description["HyperParameterTuningJobStatus"]
+    best = description.get("BestTrainingJob")
+    if best is not None:
+        metric = best.get("FinalHyperParameterTuningJobObjectiveMetric", {})
+        console.print(f"Best: {best['TrainingJobName']} {metric.get('MetricName')}={metric.get('Value')}")
+    if status == "Completed":
+        console.print(f"Completed {description['HyperParameterTuningJobName']}.")
+        return 0
+    reason = description.get("FailureReason") or status
+    print(f"trainplane: tuning job {description['HyperParameterTuningJobName']} {status}: {reason}", file=sys.stderr)
+    return 1
+
+
+def run_tuning(args: argparse.Namespace, client: TrainPlane, console: Console) -> int:
+    if args.action == "list":
+        request: dict[str, Any] = {"MaxResults": min(args.max_results, 100), "SortBy": "CreationTime"}
+        request["SortOrder"] = "Descending"
+        if args.status:
+            request["StatusEquals"] = args.status
+        if args.name_contains:
+            request["NameContains"] = args.name_contains
+        summaries = client.list_hyper_parameter_tuning_jobs(**request)["HyperParameterTuningJobSummaries"]
+        if args.output == "json":
+            output.print_json({"HyperParameterTuningJobSummaries": summaries})
+        else:
+            console.print(tuning_table(summaries))
+        return 0
+    if args.action == "describe":
+        description = client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=args.name)
+        if args.output == "json":
+            output.print_json(description)
+        else:
+            console.print(leaderboard(client, args.name, top=10))
+        return 0
+    items = all_children(client, args.name)
+    if args.output == "json":
+        output.print_json({"TrainingJobSummaries": items})
+    else:
+        console.print(children_table(items))
+    return 0
+
+
+def stop_tuning(args: argparse.Namespace, client: TrainPlane, console: Console) -> int:
+    client.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=args.name)
+    if args.no_wait:
+        return 0
+    description = client.wait_for_tuning_job(args.name)
+    console.print(f"{args.name}: {description['HyperParameterTuningJobStatus']}")
+    return 0
+
+
+def tuning_table(summaries: list[dict[str, Any]]) -> Table:
+    table = Table(box=None, header_style="bold")
+    for column in ("NAME", "STATUS", "STRATEGY", "JOBS", "CREATED", "ENDED"):
+        table.add_column(column)
+    for item in summaries:
+        counters = item["TrainingJobStatusCounters"]
+        table.add_row(
+            item["HyperParameterTuningJobName"],
+            item["HyperParameterTuningJobStatus"],
+            item["Strategy"],
+            str(sum(counters.values())),
+            output.short_time(item.get("CreationTime")),
+            output.short_time(item.get("HyperParameterTuningEndTime")),
+        )
+    return table

@@ -1,0 +1,241 @@
+"""Hyperparameter-tuning operations with SageMaker semantics (reference §6-§7).
+
+Create validates and persists; the tuner (``trainplane.control.tuner``) launches the children. Unknown
+tuning jobs raise ``ResourceNotFound``; names are case-insensitive for uniqueness and lookup.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from trainplane.catalog import capacity, instances
+from trainplane.clock import Clock
+from trainplane.errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationError
+from trainplane.service import tuning_describe as shapes
+from trainplane.service.arns import tuning_job_arn
+from trainplane.service.training import TrainingService
+from trainplane.service.training_rules import check_create_training_job
+from trainplane.service.tuning_definitions import build_strategies, child_request, definitions
+from trainplane.service.tuning_describe import ChildView
+from trainplane.service.tuning_rules import check_create_tuning_job
+from trainplane.service.tuning_warm_start import check_warm_start
+from trainplane.service.validation import validate_input
+from trainplane.settings import Settings
+from trainplane.states import JobStatus
+from trainplane.store import Store, TuningStore
+from trainplane.store.tuning_repository import TuningJob
+from trainplane.tuning import Direction, SearchSpace
+
+_CHILD_SORT = {
+    "Name": lambda v: v.child.training_job_name,
+    "CreationTime": lambda v: (v.job.creation_time, v.child.index),
+    "Status": lambda v: (v.status, v.child.training_job_name),
+}
+
+
+class TuningService:
+    def __init__(
+        self,
+        store: Store,
+        tuning_store: TuningStore,
+        training: TrainingService,
+        settings: Settings,
+        clock: Clock,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.store, self.tuning_store, self.training = store, tuning_store, training
+        self.settings, self.clock = settings, clock
+        self._on_change = on_change or (lambda: None)
+
+    def set_on_change(self, callback: Callable[[], None]) -> None:
+        self._on_change = callback
+
+    # ------------------------------------------------------------------ create
+    def create_hyper_parameter_tuning_job(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = json.loads(json.dumps(validate_input("CreateHyperParameterTuningJob", params)))
+        spaces = check_create_tuning_job(request)
+        name = request["HyperParameterTuningJobName"]
+        if self.tuning_store.get_tuning_job(name) is not None:
+            raise_in_use(name)
+        check_warm_start(request, spaces, self.tuning_store.get_tuning_job, self.tuning_store.count_children)
+        self._probe_children(request, spaces)
+        strategies = build_strategies(request)
+        arn = tuning_job_arn(self.settings.region, self.settings.account_id, name)
+        self.tuning_store.create_tuning_job(
+            name=name,
+            arn=arn,
+            request={k: v for k, v in request.items() if k != "Tags"},
+            strategy_state={"definitions": [s.state_dict() for s in strategies]},
+            now=self.clock.now(),
+            tags=request.get("Tags", []),
+        )
+        self._on_change()
+        return {"HyperParameterTuningJobArn": arn}
+
+    def _probe_children(self, request: dict[str, Any], spaces: list[SearchSpace]) -> None:
+        """Build one child per definition and check it as CreateTrainingJob would, so that a request
+        whose children could never run fails now rather than child by child."""
+        for definition, space in zip(definitions(request), spaces, strict=True):
+            config = space.from_unit(np.full(space.dim, 0.5))
+            child = validate_input("CreateTrainingJob", child_request(definition, "probe", config, []))
+            check_create_training_job(child)
+            self._check_capacity(child["ResourceConfig"])
+
+    def _check_capacity(self, resources: dict[str, Any]) -> None:
+        instance = instances.lookup(resources["InstanceType"])
+        if instance is None:
+            raise ValidationError(
+                f"Instance type {resources['InstanceType']} is not in trainplane's instance catalog."
+            )
+        if not self.training.machine.covers(capacity.demand(instance, resources["InstanceCount"])):
+            raise ResourceLimitExceeded(
+                f"{resources['InstanceCount']} x {resources['InstanceType']} does not fit this machine; "
+                "choose a smaller instance type or allow oversubscription."
+            )
+
+    # ------------------------------------------------------------------ describe / list
+    def get(self, name: str) -> TuningJob:
+        job = self.tuning_store.get_tuning_job(name)
+        if job is None:
+            raise ResourceNotFound(f"Amazon SageMaker can't find a tuning job named {name}.")
+        return job
+
+    def views(self, job: TuningJob) -> list[ChildView]:
+        jobs = {j.name: j for j in self.store.list_training_jobs(tuning_job_arn=job.arn)}
+        out = []
+        for child in self.tuning_store.children(job.name):
+            training = jobs.get(child.training_job_name)
+            objective = child.objective
+            if (
+                child.final_status is None
+                and training is not None
+                and JobStatus(training.status).is_terminal()
+            ):
+                metric = shapes.definition_of(job, child).metric_name
+                objective = shapes.objective_series(self.store.metric_points(training.name), metric)[0]
+            out.append(ChildView(child, training, objective))
+        return out
+
+    def describe_hyper_parameter_tuning_job(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("DescribeHyperParameterTuningJob", params)
+        job = self.get(request["HyperParameterTuningJobName"])
+        return shapes.describe(job, self.views(job), self.clock.now(), self._overall_best(job))
+
+    def _overall_best(self, job: TuningJob) -> tuple[TuningJob, ChildView] | None:
+        warm = job.request.get("WarmStartConfig")
+        if not warm or warm["WarmStartType"] != "IdenticalDataAndAlgorithm":
+            return None
+        direction = Direction(definitions(job.request)[0].objective["Type"])
+        candidates: list[tuple[TuningJob, ChildView]] = [(job, v) for v in self.views(job) if v.job]
+        for item in warm["ParentHyperParameterTuningJobs"]:
+            parent = self.tuning_store.get_tuning_job(item["HyperParameterTuningJobName"])
+            if parent is not None:
+                candidates += [(parent, v) for v in self.views(parent) if v.job]
+        winner = shapes.best([v for _, v in candidates], direction)
+        return next((c for c in candidates if c[1] is winner), None) if winner else None
+
+    def list_hyper_parameter_tuning_jobs(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("ListHyperParameterTuningJobs", params)
+        limit = request.get("MaxResults", 10)
+        filters: dict[str, Any] = {
+            "name_contains": request.get("NameContains"),
+            "status_equals": request.get("StatusEquals"),
+            "creation_after": _epoch(request.get("CreationTimeAfter")),
+            "creation_before": _epoch(request.get("CreationTimeBefore")),
+            "modified_after": _epoch(request.get("LastModifiedTimeAfter")),
+            "modified_before": _epoch(request.get("LastModifiedTimeBefore")),
+            "sort_by": request.get("SortBy", "Name"),
+            "ascending": request.get("SortOrder", "Ascending") == "Ascending",
+        }
+        offset = decode_token(request.get("NextToken"), filters)
+        jobs = self.tuning_store.list_tuning_jobs(**filters, offset=offset, limit=limit + 1)
+        result: dict[str, Any] = {
+            "HyperParameterTuningJobSummaries": [shapes.job_summary(j, self.views(j)) for j in jobs[:limit]]
+        }
+        if len(jobs) > limit:
+            result["NextToken"] = encode_token(offset + limit, filters)
+        return result
+
+    def list_training_jobs_for_hyper_parameter_tuning_job(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("ListTrainingJobsForHyperParameterTuningJob", params)
+        job = self.get(request["HyperParameterTuningJobName"])
+        views = [v for v in self.views(job) if v.job is not None]
+        if request.get("StatusEquals"):
+            views = [v for v in views if v.status == request["StatusEquals"]]
+        sort_by = request.get("SortBy", "Name")
+        descending = request.get("SortOrder", "Ascending") == "Descending"
+        if sort_by == "FinalObjectiveMetricValue":
+            views = [v for v in views if v.objective is not None and v.terminal]
+            views.sort(key=lambda v: (v.objective, v.child.training_job_name), reverse=descending)
+        else:
+            views.sort(key=_CHILD_SORT[sort_by], reverse=descending)
+        limit = request.get("MaxResults", 10)
+        filters = {
+            k: request.get(k) for k in ("HyperParameterTuningJobName", "StatusEquals", "SortBy", "SortOrder")
+        }
+        offset = decode_token(request.get("NextToken"), filters)
+        page = views[offset : offset + limit]
+        result: dict[str, Any] = {"TrainingJobSummaries": [shapes.child_summary(job, v) for v in page]}
+        if len(views) > offset + limit:
+            result["NextToken"] = encode_token(offset + limit, filters)
+        return result
+
+    # ------------------------------------------------------------------ stop / delete
+    def stop_hyper_parameter_tuning_job(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("StopHyperParameterTuningJob", params)
+        job = self.get(request["HyperParameterTuningJobName"])
+        if not self.tuning_store.request_stop(job.name, now=self.clock.now()):
+            current = self.get(job.name)
+            raise ValidationError(
+                f"The request was rejected because the tuning job is in status {current.status}."
+            )
+        self.stop_children(job, "Stopping the training job: its tuning job is being stopped")
+        self._on_change()
+        return {}
+
+    def stop_children(self, job: TuningJob, message: str) -> None:
+        for child in self.tuning_store.children(job.name):
+            if child.final_status is None:
+                self.store.request_stop(
+                    child.training_job_name, reason="Stopped", now=self.clock.now(), message=message
+                )
+
+    def delete_hyper_parameter_tuning_job(self, params: dict[str, Any]) -> dict[str, Any]:
+        request = validate_input("DeleteHyperParameterTuningJob", params)
+        name = request["HyperParameterTuningJobName"]
+        if self.tuning_store.delete_tuning_job(name) is None:
+            raise ResourceNotFound(f"Amazon SageMaker can't find a tuning job named {name}.")
+        return {}
+
+
+def raise_in_use(name: str) -> None:
+    raise ResourceInUse(
+        f"A hyperparameter tuning job with the name, {name}, already exists. Choose a different name."
+    )
+
+
+def _epoch(value: Any) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def encode_token(offset: int, filters: dict[str, Any]) -> str:
+    payload = json.dumps({"o": offset, "f": filters}, sort_keys=True, default=str)
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def decode_token(token: str | None, filters: dict[str, Any]) -> int:
+    if not token:
+        return 0
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset = int(payload["o"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationError("Invalid NextToken.") from exc
+    if payload.get("f") != json.loads(json.dumps(filters, sort_keys=True, default=str)) or offset < 0:
+        raise ValidationError("The NextToken does not match the request's filters.")
+    return offset

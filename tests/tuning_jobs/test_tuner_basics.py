@@ -1,0 +1,147 @@
+"""The tuner's launch loop: children, names, hyperparameters, limits, reproducibility, counters."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import Rig, quadratic
+from helpers import tuning_request
+
+
+def test_a_tuning_job_launches_exactly_max_jobs_children_and_completes(rig: Rig) -> None:
+    rig.create(tuning_request("basic", rig.tmp_path, max_jobs=5, parallel=2))
+    description = rig.run("basic", quadratic)
+    assert description["HyperParameterTuningJobStatus"] == "Completed"
+    assert description["TrainingJobStatusCounters"] == {
+        "Completed": 5, "InProgress": 0, "RetryableError": 0, "NonRetryableError": 0, "Stopped": 0,
+    }  # fmt: skip
+    assert description["ObjectiveStatusCounters"] == {"Succeeded": 5, "Pending": 0, "Failed": 0}
+    names = [c["TrainingJobName"] for c in rig.children("basic")]
+    assert [int(n.split("-")[1]) for n in sorted(names)] == [1, 2, 3, 4, 5]
+    assert all(re.fullmatch(r"basic-\d{3}-[0-9a-f]{8}", n) for n in names)
+
+
+def test_never_more_than_max_parallel_children_run_at_once(rig: Rig) -> None:
+    rig.create(tuning_request("parallel", rig.tmp_path, max_jobs=6, parallel=3))
+    rig.tick()
+    rig.tick()
+    assert len(rig.active()) == 3
+    first = rig.active()[0]
+    rig.report(first.name, 0.5)
+    rig.finish(first.name)
+    rig.tick()
+    assert len(rig.active()) == 3
+    assert rig.describe("parallel")["TrainingJobStatusCounters"]["Completed"] == 1
+
+
+def test_children_carry_static_tuned_and_objective_hyperparameters_and_the_tuning_arn(rig: Rig) -> None:
+    arn = rig.create(tuning_request("hps", rig.tmp_path, static={"epochs": "3"}))[
+        "HyperParameterTuningJobArn"
+    ]
+    rig.tick()
+    job = rig.active()[0]
+    hps = job.request["HyperParameters"]
+    assert hps["_tuning_objective_metric"] == "loss"
+    assert hps["epochs"] == "3"
+    assert 0.0 <= float(hps["x"]) <= 1.0
+    assert job.tuning_job_arn == arn
+    definitions = job.request["AlgorithmSpecification"]["MetricDefinitions"]
+    assert {"Name": "ObjectiveMetric", "Regex": r"loss=([-+0-9.eE]+)"} in definitions
+    description = rig.platform.training.describe_training_job({"TrainingJobName": job.name})
+    assert description["TuningJobArn"] == arn
+
+
+def test_the_same_random_seed_proposes_the_same_configurations(rig: Rig) -> None:
+    for name in ("seed-a", "seed-b"):
+        rig.create(tuning_request(name, rig.tmp_path, max_jobs=4, parallel=2, RandomSeed=7))
+        rig.run(name, quadratic)
+    configs = {
+        name: [c["TunedHyperParameters"] for c in rig.children(name, SortBy="CreationTime")]
+        for name in ("seed-a", "seed-b")
+    }
+    assert configs["seed-a"] == configs["seed-b"]
+    assert len({c["x"] for c in configs["seed-a"]}) == 4
+
+
+def test_best_training_job_is_the_lowest_objective_when_minimizing(rig: Rig) -> None:
+    rig.create(tuning_request("best", rig.tmp_path, max_jobs=4, parallel=2))
+    description = rig.run("best", quadratic)
+    values = {
+        c["TrainingJobName"]: c["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
+        for c in rig.children("best")
+    }
+    best = description["BestTrainingJob"]
+    assert best["TrainingJobName"] == min(values, key=lambda n: values[n])
+    assert best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == min(values.values())
+
+
+def test_best_training_job_is_the_highest_objective_when_maximizing(rig: Rig) -> None:
+    rig.create(tuning_request("most", rig.tmp_path, max_jobs=4, parallel=2, objective="Maximize"))
+    description = rig.run("most", quadratic)
+    values = [c["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for c in rig.children("most")]
+    assert description["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == max(
+        values
+    )
+
+
+def test_failed_children_are_counted_by_kind_and_their_objective_failed(rig: Rig) -> None:
+    rig.create(tuning_request("fails", rig.tmp_path, max_jobs=3, parallel=3))
+    rig.tick()
+    a, b, c = rig.active()
+    rig.finish(a.name, "Failed", "AlgorithmError: boom")
+    rig.finish(b.name, "Failed", "InternalServerError: lost host")
+    rig.report(c.name, 0.2)
+    rig.finish(c.name)
+    rig.tick()
+    description = rig.describe("fails")
+    assert description["TrainingJobStatusCounters"]["NonRetryableError"] == 1
+    assert description["TrainingJobStatusCounters"]["RetryableError"] == 1
+    assert description["ObjectiveStatusCounters"] == {"Succeeded": 1, "Pending": 0, "Failed": 2}
+    assert description["HyperParameterTuningJobStatus"] == "Completed"
+
+
+def test_a_child_that_never_reports_the_objective_has_objective_status_failed(rig: Rig) -> None:
+    rig.create(tuning_request("silent", rig.tmp_path, max_jobs=2, parallel=2))
+    rig.tick()
+    quiet, loud = rig.active()
+    rig.finish(quiet.name)
+    rig.report(loud.name, 0.4)
+    rig.finish(loud.name)
+    rig.tick()
+    statuses = {c["TrainingJobName"]: c["ObjectiveStatus"] for c in rig.children("silent")}
+    assert statuses == {quiet.name: "Failed", loud.name: "Succeeded"}
+
+
+def test_a_tuning_job_whose_children_all_fail_fails_with_a_reason(rig: Rig) -> None:
+    rig.create(tuning_request("doomed", rig.tmp_path, max_jobs=8, parallel=2))
+    for _ in range(10):
+        rig.tick()
+        for job in rig.active():
+            rig.finish(job.name, "Failed", "AlgorithmError: always")
+    description = rig.describe("doomed")
+    assert description["HyperParameterTuningJobStatus"] == "Failed"
+    assert "AlgorithmError: always" in description["FailureReason"]
+    launched = sum(description["TrainingJobStatusCounters"].values())
+    assert launched < 8, "a tuning job whose every child fails stops launching"
+
+
+def test_grid_launches_every_combination_once_and_completes(rig: Rig) -> None:
+    ranges = {
+        "CategoricalParameterRanges": [
+            {"Name": "x", "Values": ["0.1", "0.3"]},
+            {"Name": "mode", "Values": ["a", "b", "c"]},
+        ]
+    }
+    rig.create(tuning_request("grid", rig.tmp_path, strategy="Grid", max_jobs=None, ranges=ranges))
+    description = rig.run("grid", quadratic)
+    configs = [tuple(sorted(c["TunedHyperParameters"].items())) for c in rig.children("grid")]
+    assert len(configs) == 6 and len(set(configs)) == 6
+    assert description["HyperParameterTuningJobStatus"] == "Completed"
+
+
+def test_bayesian_tuning_runs_to_completion(rig: Rig) -> None:
+    rig.create(
+        tuning_request("bayes", rig.tmp_path, strategy="Bayesian", max_jobs=8, parallel=2, RandomSeed=1)
+    )
+    description = rig.run("bayes", quadratic)
+    assert description["ObjectiveStatusCounters"]["Succeeded"] == 8
