@@ -299,7 +299,7 @@ class Tuner:
         fields: dict[str, Any] = {"status": "Completed", "end_time": self.clock.now(), "owner": None}
         if current.status == "Stopping":
             fields["status"] = "Stopped"
-        elif not any(s.trial.has_result for s in states):
+        elif _all_failed(states):
             fields["status"] = "Failed"
             fields["failure_reason"] = _failure_reason(states)
         self.tuning_store.update_tuning_job(job.name, now=self.clock.now(), **fields)
@@ -313,6 +313,13 @@ def _spaces(job: TuningJob) -> list[Any]:
 def _failing(states: list[ChildState]) -> bool:
     failed = sum(1 for s in states if s.trial.status is TrialStatus.FAILED)
     return failed >= FAIL_AFTER and not any(s.trial.has_result for s in states)
+
+
+def _all_failed(states: list[ChildState]) -> bool:
+    """No child produced an objective value and at least one failed (children merely stopped before
+    reporting, by a runtime limit or budget, do not make the tuning job Failed)."""
+    failed = any(s.trial.status is TrialStatus.FAILED for s in states)
+    return failed and not any(s.trial.has_result for s in states)
 
 
 def _failure_reason(states: list[ChildState]) -> str:
