@@ -85,7 +85,9 @@ class TrainPlane:
         return self._platform.tuning.delete_hyper_parameter_tuning_job(request)
 
     # --------------------------------------------------------------- conveniences beyond boto3
-    def wait_for_tuning_job(self, name: str, timeout: float | None = None, poll: float = 0.1) -> dict[str, Any]:
+    def wait_for_tuning_job(
+        self, name: str, timeout: float | None = None, poll: float = 0.1
+    ) -> dict[str, Any]:
         """Block until the tuning job is Completed, Failed or Stopped; returns its description."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tuning_helpers import tuning_request
 
-from helpers import tuning_request
 from trainplane import TrainPlane
 from trainplane.cli.main import main
 
@@ -76,7 +76,9 @@ def test_tune_shows_the_leaderboard_and_exits_zero_when_completed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = tmp_path / "tune.yaml"
-    spec.write_text(json.dumps(tuning_request("cli", tmp_path, max_jobs=1, parallel=1, static={"epochs": "1"})))
+    spec.write_text(
+        json.dumps(tuning_request("cli", tmp_path, max_jobs=1, parallel=1, static={"epochs": "1"}))
+    )
     assert main(["--home", str(tmp_path / "home"), "tune", str(spec)]) == 0
     out = capsys.readouterr().out
     assert "cli-001-" in out and "Completed cli." in out

@@ -7,9 +7,9 @@ import socket
 from typing import Any
 
 import pytest
+from tuning_helpers import tuning_request
+from tuning_rig import Rig, quadratic
 
-from conftest import Rig, quadratic
-from helpers import tuning_request
 from trainplane.control.tuner import Tuner
 from trainplane.store.records import Controller
 

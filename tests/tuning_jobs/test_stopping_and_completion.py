@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tuning_helpers import tuning_request
+from tuning_rig import Rig
 
-from conftest import Rig
-from helpers import tuning_request
 from trainplane.errors import ResourceInUse, ValidationError
 
 

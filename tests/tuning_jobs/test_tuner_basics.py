@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import Rig, quadratic
-from helpers import tuning_request
+from tuning_helpers import tuning_request
+from tuning_rig import Rig, quadratic
 
 
 def test_a_tuning_job_launches_exactly_max_jobs_children_and_completes(rig: Rig) -> None:

@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 import pytest
+from tuning_helpers import tuning_request
+from tuning_rig import Rig
 
-from conftest import Rig
-from helpers import tuning_request
 from trainplane.errors import (
     ApiError,
     ResourceInUse,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tuning_helpers import tuning_request
+from tuning_rig import Rig, quadratic
 
-from conftest import Rig, quadratic
-from helpers import tuning_request
 from trainplane.errors import ValidationError
 
 

@@ -68,9 +68,10 @@ def _rank_key(description: dict[str, Any]) -> Any:
 
 def _objective_type(description: dict[str, Any]) -> str:
     config = description["HyperParameterTuningJobConfig"]
-    objective = config.get("HyperParameterTuningJobObjective") or description["TrainingJobDefinitions"][0][
-        "TuningObjective"
-    ]
+    objective = (
+        config.get("HyperParameterTuningJobObjective")
+        or description["TrainingJobDefinitions"][0]["TuningObjective"]
+    )
     return str(objective["Type"])
 
 
@@ -139,7 +140,10 @@ def _report_end(description: dict[str, Any], console: Console) -> int:
         console.print(f"Completed {description['HyperParameterTuningJobName']}.")
         return 0
     reason = description.get("FailureReason") or status
-    print(f"trainplane: tuning job {description['HyperParameterTuningJobName']} {status}: {reason}", file=sys.stderr)
+    print(
+        f"trainplane: tuning job {description['HyperParameterTuningJobName']} {status}: {reason}",
+        file=sys.stderr,
+    )
     return 1
 
 

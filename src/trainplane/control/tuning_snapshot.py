@@ -61,20 +61,20 @@ def _state(
         return ChildState(child, None, Trial(child.training_job_name, child.config, TrialStatus.PENDING))
     metric = definition_of(job, child).metric_name
     final, series = objective_series(service.store.metric_points(training.name), metric)
-    status = JobStatus(training.status)
-    if not status.is_terminal():
+    ended = JobStatus(training.status)
+    if not ended.is_terminal():
         trial = Trial(training.name, child.config, TrialStatus.RUNNING, final, tuple(series))
         return ChildState(child, training, trial)
     finished = training.training_end_time or training.last_modified_time
     service.tuning_store.update_child(
         job.name,
         child.index,
-        final_status=status.value,
+        final_status=ended.value,
         objective=final,
         intermediate=series,
         finished_at=finished,
     )
-    trial = Trial(training.name, child.config, _TRIAL_STATUS[status], final, tuple(series), finished)
+    trial = Trial(training.name, child.config, _TRIAL_STATUS[ended], final, tuple(series), finished)
     return ChildState(child, training, trial)
 
 

@@ -67,7 +67,7 @@ def _check_form(request: Mapping[str, Any]) -> None:
             "definition, not in HyperParameterTuningJobConfig."
         )
     names = []
-    for doc in multi:
+    for doc in multi or []:
         for member in ("DefinitionName", "TuningObjective", "HyperParameterRanges"):
             if doc.get(member) is None:
                 raise ValidationError(f"Each of TrainingJobDefinitions must specify {member}.")

@@ -21,7 +21,11 @@ from trainplane.store.tables import TagRow
 from trainplane.store.tuning_tables import TuningChildRow, TuningJobRow
 
 TERMINAL = frozenset({"Completed", "Failed", "Stopped"})
-_SORT = {"Name": TuningJobRow.key, "CreationTime": TuningJobRow.creation_time, "Status": TuningJobRow.status}
+_SORT: dict[str, Any] = {
+    "Name": TuningJobRow.key,
+    "CreationTime": TuningJobRow.creation_time,
+    "Status": TuningJobRow.status,
+}
 
 
 @dataclass(frozen=True)
@@ -134,9 +138,9 @@ class TuningStore:
         ):
             if bound is not None:
                 query = query.where(column > bound if after else column < bound)
-        column = _SORT[sort_by]
+        order = _SORT[sort_by]
         tiebreak = TuningJobRow.key.asc() if ascending else TuningJobRow.key.desc()
-        query = query.order_by(column.asc() if ascending else column.desc(), tiebreak).offset(offset)
+        query = query.order_by(order.asc() if ascending else order.desc(), tiebreak).offset(offset)
         if limit is not None:
             query = query.limit(limit)
         with self._read() as s:
