@@ -9,7 +9,7 @@ from trainplane.clock import Clock, SystemClock
 from trainplane.control.reconciler import Reconciler
 from trainplane.control.tuner import Tuner
 from trainplane.errors import ConfigurationError
-from trainplane.executors.local import LocalExecutor
+from trainplane.executors.base import Executor
 from trainplane.service.training import TrainingService
 from trainplane.service.tuning import TuningService
 from trainplane.settings import Settings
@@ -38,18 +38,51 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, control: b
     clock = clock or SystemClock()
     settings.home.mkdir(parents=True, exist_ok=True)
     store = open_store(settings.database_url)
-    machine = capacity.machine_resources(
-        settings.machine_cpus, settings.machine_memory_gib, oversubscription=settings.oversubscription
-    )
+    executor: Executor | None = None
+    if control:
+        executor, machine = build_executor(settings)
+    else:  # no executor: only configured GPUs count (no nvidia-smi, no cluster connection)
+        machine = _local_machine(settings, list(settings.gpus or []))
     training = TrainingService(store, settings, clock, machine=machine)
     reconciler = None
-    if control:
-        if settings.executor != "local":
-            raise ConfigurationError(f"Unknown executor {settings.executor!r}; this build supports 'local'.")
-        reconciler = Reconciler(store, settings, clock, LocalExecutor(), machine)
+    if executor is not None:
+        reconciler = Reconciler(store, settings, clock, executor, machine)
         training.set_on_change(reconciler.wake)
     tuning = TuningService(store, TuningStore(store), training, settings, clock)
     if reconciler is not None:
         reconciler.add_participant(Tuner(tuning, clock, reconciler.id))
         tuning.set_on_change(reconciler.wake)
     return Platform(settings, store, training, reconciler, tuning)
+
+
+def _local_machine(settings: Settings, gpus: list[int]) -> capacity.Resources:
+    return capacity.machine_resources(
+        settings.machine_cpus,
+        settings.machine_memory_gib,
+        gpus=len(gpus),
+        oversubscription=settings.oversubscription,
+    )
+
+
+def build_executor(settings: Settings) -> tuple[Executor, capacity.Resources]:
+    """The executor named by ``settings.executor`` and the capacity jobs are admitted against.
+
+    local: this machine's CPUs and memory (times the oversubscription factor) and its GPUs, each GPU
+    handed to one host at a time. ray: the cluster's total resources, read when connecting; Ray itself
+    decides placement, so a job admitted here may still wait for its placement group.
+    """
+    if settings.executor == "local":
+        from trainplane.executors import gpus
+        from trainplane.executors.local import LocalExecutor
+
+        inventory = gpus.discover(settings.gpus)
+        local: Executor = LocalExecutor()
+        if inventory:
+            local = gpus.GpuScheduling(local, gpus.GpuAllocator(inventory))
+        return local, _local_machine(settings, inventory)
+    if settings.executor == "ray":
+        from trainplane.executors.ray import RayExecutor
+
+        ray_executor = RayExecutor(settings)
+        return ray_executor, ray_executor.cluster_resources()
+    raise ConfigurationError(f"Unknown executor {settings.executor!r}; choose 'local' or 'ray'.")

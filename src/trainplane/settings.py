@@ -24,6 +24,12 @@ class Settings:
     oversubscription: factor applied to this machine's CPUs and memory when deciding whether an
         instance type fits; 1.0 means jobs never get more than the machine has.
     stop_grace_seconds: time between SIGTERM and SIGKILL when a job is stopped (SageMaker: 120 s).
+    spot_interruptions: the interruption source of managed spot jobs, a ``trainplane.spot.parse_source``
+        spec as a bare name (``none``) or JSON; a job may override it with the Environment entry
+        ``TRAINPLANE_SPOT_INTERRUPTIONS``.
+    spot_notice_seconds: time between a spot interruption notice (SIGTERM) and the kill (EC2: 120 s).
+    spot_on_demand_fallback: when spot capacity would return only after MaxWaitTimeInSeconds, continue
+        on on-demand capacity (billed as such) instead of stopping with MaxWaitTimeExceeded.
     """
 
     home: Path
@@ -37,6 +43,12 @@ class Settings:
     poll_interval_seconds: float = 0.05
     machine_cpus: int | None = None
     machine_memory_gib: float | None = None
+    ray_address: str | None = None
+    ray_require_instance_resource: bool = False
+    gpus: tuple[int, ...] | None = None
+    spot_interruptions: str = "none"
+    spot_notice_seconds: float = 120.0
+    spot_on_demand_fallback: bool = False
 
     @property
     def local_s3_root(self) -> Path:
@@ -60,6 +72,16 @@ def _float(environ: Mapping[str, str], key: str, default: float) -> float:
         raise ConfigurationError(f"{key} must be a number, got {raw!r}") from exc
 
 
+def _gpus(environ: Mapping[str, str]) -> tuple[int, ...] | None:
+    raw = environ.get("TRAINPLANE_GPUS")
+    if raw is None:
+        return None
+    try:
+        return tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigurationError(f"TRAINPLANE_GPUS must be comma-separated GPU ids, got {raw!r}") from exc
+
+
 def load_settings(environ: Mapping[str, str] | None = None, home: str | Path | None = None) -> Settings:
     """Build Settings from an environment mapping; ``home`` (the CLI's --home) wins over TRAINPLANE_HOME."""
     env = os.environ if environ is None else environ
@@ -79,4 +101,16 @@ def load_settings(environ: Mapping[str, str] | None = None, home: str | Path | N
         oversubscription=oversubscription,
         stop_grace_seconds=_float(env, "TRAINPLANE_STOP_GRACE_SECONDS", 120.0),
         poll_interval_seconds=_float(env, "TRAINPLANE_POLL_INTERVAL_SECONDS", 0.05),
+        spot_interruptions=env.get("TRAINPLANE_SPOT_INTERRUPTIONS") or "none",
+        spot_notice_seconds=_float(env, "TRAINPLANE_SPOT_NOTICE_SECONDS", 120.0),
+        spot_on_demand_fallback=_bool(env, "TRAINPLANE_SPOT_ON_DEMAND_FALLBACK"),
     )
+
+
+def _bool(environ: Mapping[str, str], key: str) -> bool:
+    raw = (environ.get(key) or "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigurationError(f"{key} must be true or false, got {raw!r}")

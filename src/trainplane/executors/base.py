@@ -28,6 +28,10 @@ class HostStatus:
     alive: bool
     result: dict[str, Any] | None  # the agent's result.json once written
     events: list[dict[str, Any]]
+    # The host's machine was lost or is being drained (Ray node death, spot preemption notice): the
+    # attempt should take the interruption path rather than count as the algorithm's failure.
+    preempted: bool = False
+    detail: str | None = None  # a human-readable cause, e.g. Ray's actor-death message
 
 
 class Executor(Protocol):

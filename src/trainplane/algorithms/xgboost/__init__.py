@@ -31,12 +31,13 @@ def _write_failure(environ: Mapping[str, str], reason: str) -> None:
 
 def main(environ: Mapping[str, str] | None = None) -> int:
     """Run the job; 0 on success, 1 after writing ``output/failure``."""
+    from trainplane.algorithms.xgboost import distributed
     from trainplane.algorithms.xgboost.contract import load_contract
     from trainplane.algorithms.xgboost.train import run
 
     environ = os.environ if environ is None else environ
     try:
-        run(load_contract(environ))
+        distributed.run(load_contract(environ), environ, run)
     except (UserError, AlgorithmError) as exc:
         reason = failure_reason(exc)
     except Exception as exc:  # anything unexpected is the algorithm's fault, reported the same way

@@ -96,9 +96,11 @@ def boost(
         raise classify_training_error(exc) from exc
 
 
-def run(contract: JobContract) -> None:
-    """The whole job; raises UserError/AlgorithmError on failure."""
+def run(contract: JobContract, extra_params: dict[str, Any] | None = None) -> None:
+    """The whole job; raises UserError/AlgorithmError on failure. ``extra_params`` (e.g. the device
+    chosen by ``distributed.run``) are added to XGBoost's parameters."""
     settings = build_settings(validate(contract.hyperparameters), contract.num_cpus)
+    settings.params.update(extra_params or {})
     dmatrices = load_channels(contract, settings.csv_weights, int(settings.params["nthread"]))
     _log(", ".join(f"{name}: {d.num_row()} rows x {d.num_col()} features" for name, d in dmatrices.items()))
     start, done = _resume(contract)

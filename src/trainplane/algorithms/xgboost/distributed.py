@@ -1,0 +1,131 @@
+"""Distributed built-in XGBoost (InstanceCount > 1) over XGBoost's collective, as the container does.
+
+SageMaker's container (§8.4) brings the hosts together twice. A first ring of *all* hosts, whose
+tracker runs on the master (algo-1, at MASTER_ADDR:MASTER_PORT), only agrees on which hosts have data:
+a host without train files (or without validation files when that channel exists) is excluded, logs why
+and exits successfully. The second ring is made of the hosts with data; its tracker runs on the first
+of them, on a free port it announces over the first ring. Each host then trains on its own channel files
+(ShardedByS3Key gives each about 1/N of the objects); histograms and metrics are all-reduced, so every
+host builds the same trees and prints the same (global) metrics. Only the second ring's rank 0 (the
+first host with data) writes the model and checkpoints: the training loop sees the included hosts as
+``contract.hosts``, so its ``is_master`` is exactly that host.
+
+Device: with GPUs given to the host (SM_NUM_GPUS > 0 and CUDA_VISIBLE_DEVICES not empty) and an
+XGBoost built with CUDA, training runs with ``device="cuda"``; otherwise on the CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import socket
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+import xgboost as xgb
+from xgboost import collective
+from xgboost.tracker import RabitTracker
+
+from trainplane.algorithms.formats import list_data_files
+from trainplane.algorithms.xgboost.contract import JobContract
+from trainplane.algorithms.xgboost.data import TRAIN, VALIDATION
+
+TrainFunction = Callable[..., None]
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def device_params(environ: Mapping[str, str], cuda_build: bool | None = None) -> dict[str, Any]:
+    """``{"device": "cuda"}`` when this host has GPUs and XGBoost can use them, else nothing."""
+    gpus = int(environ.get("SM_NUM_GPUS") or 0)
+    visible = environ.get("CUDA_VISIBLE_DEVICES")
+    if gpus <= 0 or visible == "" or (visible is not None and visible.strip() in ("-1", "none")):
+        return {}
+    if cuda_build is None:
+        cuda_build = bool(xgb.build_info().get("USE_CUDA"))
+    return {"device": "cuda"} if cuda_build else {}
+
+
+def has_data(contract: JobContract) -> bool:
+    """SageMaker's inclusion rule: train files, and validation files when that channel exists."""
+    if not list_data_files(contract.paths.channel(TRAIN)):
+        return False
+    validation = contract.paths.channel(VALIDATION)
+    if VALIDATION in contract.input_data_config or validation.is_dir():
+        return bool(list_data_files(validation))
+    return True
+
+
+def run(contract: JobContract, environ: Mapping[str, str], train: TrainFunction) -> None:
+    """Train on one host or, with several hosts, as one member of the collective."""
+    extra = device_params(environ)
+    if len(contract.hosts) <= 1:
+        train(contract, extra_params=extra)
+        return
+    hosts = sorted(contract.hosts)
+    master_addr = environ.get("MASTER_ADDR") or "127.0.0.1"
+    master_port = int(environ.get("MASTER_PORT") or 9099)
+    included, second = _agree(contract, hosts, master_addr, master_port)
+    if contract.current_host not in included:
+        _log(f"Host {contract.current_host} has no training data; it is excluded from distributed training.")
+        return
+    inner = dataclasses.replace(contract, hosts=included)
+    if len(included) == 1:
+        train(inner, extra_params=extra)
+        return
+    tracker, (addr, port) = second
+    _log(f"Distributed training on {len(included)} hosts: {', '.join(included)}.")
+    with _member(addr, port, contract.current_host):
+        train(inner, extra_params=extra)
+    if tracker is not None:
+        tracker.wait_for()
+
+
+def _agree(
+    contract: JobContract, hosts: list[str], master_addr: str, master_port: int
+) -> tuple[list[str], tuple[RabitTracker | None, tuple[str, int]]]:
+    """First ring: which hosts have data, and where the second ring's tracker listens."""
+    first = _tracker(master_addr, master_port, len(hosts)) if contract.current_host == hosts[0] else None
+    with _member(master_addr, master_port, contract.current_host):
+        flags = np.zeros(len(hosts), dtype=np.float64)
+        flags[hosts.index(contract.current_host)] = 1.0 if has_data(contract) else 0.0
+        flags = collective.allreduce(flags, collective.Op.SUM)
+        included = [host for host, flag in zip(hosts, flags, strict=True) if flag > 0]
+        tracker = None
+        address: tuple[str, int] = ("", 0)
+        if len(included) > 1:
+            leader = included[0]
+            if contract.current_host == leader:
+                ip = _route_address(master_addr)
+                tracker = _tracker(ip, 0, len(included))
+                address = (ip, int(tracker.worker_args()["dmlc_tracker_port"]))
+            address = collective.broadcast(address, hosts.index(leader))
+    if first is not None:
+        first.wait_for()
+    return included, (tracker, address)
+
+
+def _tracker(host_ip: str, port: int, workers: int) -> RabitTracker:
+    tracker = RabitTracker(n_workers=workers, host_ip=host_ip, port=port, sortby="task")
+    tracker.start()
+    return tracker
+
+
+@contextlib.contextmanager
+def _member(addr: str, port: int, task_id: str) -> Iterator[None]:
+    with collective.CommunicatorContext(dmlc_tracker_uri=addr, dmlc_tracker_port=port, dmlc_task_id=task_id):
+        yield
+
+
+def _route_address(master_addr: str) -> str:
+    """This machine's address on the route to the master (loopback when the master is local)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect((master_addr, 9))  # UDP: nothing is sent
+            return str(probe.getsockname()[0])
+        except OSError:
+            return master_addr

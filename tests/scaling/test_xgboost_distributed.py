@@ -1,0 +1,112 @@
+"""Distributed built-in XGBoost: 2 hosts on ShardedByS3Key data match one host on the same data."""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from jobs_helpers import channel, xgboost_job
+from trainplane import TrainPlane
+from trainplane.algorithms.xgboost.distributed import device_params
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def tp(tmp_path: Path) -> Iterator[TrainPlane]:
+    environ = {
+        "TRAINPLANE_HOME": str(tmp_path / "home"),
+        "TRAINPLANE_OVERSUBSCRIPTION": "4",
+        "TRAINPLANE_STOP_GRACE_SECONDS": "3",
+    }
+    with TrainPlane(environ=environ) as client:
+        yield client
+
+
+def write_parts(directory: Path, labels: np.ndarray, features: np.ndarray, parts: int) -> str:
+    directory.mkdir(parents=True)
+    for i, (y, x) in enumerate(
+        zip(np.array_split(labels, parts), np.array_split(features, parts), strict=True)
+    ):
+        np.savetxt(directory / f"part-{i}.csv", np.column_stack([y, x]), delimiter=",", fmt="%.6g")
+    return f"file://{directory}/"
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> dict[str, str]:
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(6000, 8))
+    labels = features @ rng.normal(size=8) + np.sin(3 * features[:, 0]) + rng.normal(scale=0.1, size=6000)
+    return {
+        "train": write_parts(tmp_path / "train", labels[:5000], features[:5000], 4),
+        "validation": write_parts(tmp_path / "validation", labels[5000:], features[5000:], 1),
+        "two_files": write_parts(tmp_path / "two", labels[:5000], features[:5000], 2),
+    }
+
+
+HPS = {"num_round": "30", "max_depth": "4", "eta": "0.3", "objective": "reg:squarederror"}
+
+
+def job(name: str, tmp_path: Path, train_uri: str, validation_uri: str, count: int) -> dict[str, Any]:
+    train = channel("train", train_uri)
+    train["DataSource"]["S3DataSource"]["S3DataDistributionType"] = "ShardedByS3Key"
+    request = xgboost_job(
+        name, f"file://{tmp_path}/output", [train, channel("validation", validation_uri)], HPS
+    )
+    request["ResourceConfig"]["InstanceCount"] = count
+    return request
+
+
+def final_metric(description: dict[str, Any], name: str) -> float:
+    return next(m["Value"] for m in description["FinalMetricDataList"] if m["MetricName"] == name)
+
+
+def test_two_sharded_hosts_match_one_host_and_only_the_master_saves(
+    tp: TrainPlane, tmp_path: Path, data: dict[str, str]
+) -> None:
+    tp.create_training_job(**job("xgb-one", tmp_path, data["train"], data["validation"], 1))
+    tp.create_training_job(**job("xgb-two", tmp_path, data["train"], data["validation"], 2))
+    one = tp.wait_for_training_job("xgb-one", timeout=240)
+    two = tp.wait_for_training_job("xgb-two", timeout=240)
+    assert one["TrainingJobStatus"] == "Completed", one.get("FailureReason")
+    assert two["TrainingJobStatus"] == "Completed", two.get("FailureReason")
+    rmse_one = final_metric(one, "validation:rmse")
+    rmse_two = final_metric(two, "validation:rmse")
+    assert rmse_two == pytest.approx(rmse_one, rel=0.03)
+    staged = tmp_path / "home" / "jobs" / "xgb-two" / "1"
+    assert (staged / "algo-1" / "model" / "xgboost-model").exists()
+    assert not (staged / "algo-2" / "model" / "xgboost-model").exists()
+    with tarfile.open(tmp_path / "output" / "xgb-two" / "output" / "model.tar.gz") as tar:
+        assert tar.getnames() == ["xgboost-model"]
+    # Each host read its own half of the four objects (ShardedByS3Key).
+    for host in ("algo-1", "algo-2"):
+        lines = [e.message for e in tp.log_events("xgb-two", host=host)]
+        assert any("train: 2500 rows" in line for line in lines), lines[:5]
+    assert any("Distributed training on 2 hosts: algo-1, algo-2." in line for line in lines)
+
+
+def test_a_host_without_data_is_excluded_and_the_job_completes(
+    tp: TrainPlane, tmp_path: Path, data: dict[str, str]
+) -> None:
+    tp.create_training_job(**job("xgb-three", tmp_path, data["two_files"], data["validation"], 3))
+    description = tp.wait_for_training_job("xgb-three", timeout=240)
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    excluded = [e.message for e in tp.log_events("xgb-three", host="algo-3")]
+    assert any("algo-3 has no training data; it is excluded" in line for line in excluded)
+    assert any(
+        "Distributed training on 2 hosts" in e.message for e in tp.log_events("xgb-three", host="algo-1")
+    )
+
+
+def test_device_is_cuda_only_with_visible_gpus_and_a_cuda_build() -> None:
+    assert device_params({"SM_NUM_GPUS": "1", "CUDA_VISIBLE_DEVICES": "2"}, cuda_build=True) == {
+        "device": "cuda"
+    }
+    assert device_params({"SM_NUM_GPUS": "1", "CUDA_VISIBLE_DEVICES": "2"}, cuda_build=False) == {}
+    assert device_params({"SM_NUM_GPUS": "0"}, cuda_build=True) == {}
+    assert device_params({"SM_NUM_GPUS": "4", "CUDA_VISIBLE_DEVICES": ""}, cuda_build=True) == {}
