@@ -13,6 +13,7 @@ from typing import Any
 
 from trainplane.api.logs import LogsService
 from trainplane.service.training import TrainingService
+from trainplane.service.tuning import TuningService
 
 SAGEMAKER_PREFIX = "SageMaker"
 LOGS_PREFIX = "Logs_20140328"
@@ -44,6 +45,22 @@ def training_operations(training: TrainingService) -> dict[str, Operation]:
             "AddTags": training.add_tags,
             "ListTags": training.list_tags,
             "DeleteTags": training.delete_tags,
+        },
+    )
+
+
+def tuning_operations(tuning: TuningService) -> dict[str, Operation]:
+    children = tuning.list_training_jobs_for_hyper_parameter_tuning_job
+    return _table(
+        SAGEMAKER_PREFIX,
+        "sagemaker",
+        {
+            "CreateHyperParameterTuningJob": tuning.create_hyper_parameter_tuning_job,
+            "DescribeHyperParameterTuningJob": tuning.describe_hyper_parameter_tuning_job,
+            "ListHyperParameterTuningJobs": tuning.list_hyper_parameter_tuning_jobs,
+            "StopHyperParameterTuningJob": tuning.stop_hyper_parameter_tuning_job,
+            "DeleteHyperParameterTuningJob": tuning.delete_hyper_parameter_tuning_job,
+            "ListTrainingJobsForHyperParameterTuningJob": children,
         },
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from trainplane.api.app import ApiApplication
 from trainplane.api.auth import SigV4Verifier
 from trainplane.api.credentials import Credentials
-from trainplane.api.handlers import logs_operations, training_operations
+from trainplane.api.handlers import logs_operations, training_operations, tuning_operations
 from trainplane.api.logs import LogsService
 from trainplane.platform import Platform
 
@@ -14,7 +14,11 @@ def build_api(platform: Platform, credentials: Credentials | None) -> ApiApplica
     """``credentials=None`` turns authentication off (the CLI allows that on loopback binds only)."""
     settings = platform.settings
     logs = LogsService(platform.store, settings.region, settings.account_id)
-    operations = {**training_operations(platform.training), **logs_operations(logs)}
+    operations = {
+        **training_operations(platform.training),
+        **tuning_operations(platform.tuning),
+        **logs_operations(logs),
+    }
     verifier = SigV4Verifier(credentials.secrets) if credentials is not None else None
     return ApiApplication(
         operations, verifier=verifier, account_id=settings.account_id, region=settings.region
