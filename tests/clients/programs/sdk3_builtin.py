@@ -2,6 +2,7 @@
 argv: base-job-name train-s3-uri. Prints one JSON line for the test to check."""
 
 import json
+import logging
 import sys
 
 from sagemaker.core import image_uris
@@ -9,6 +10,9 @@ from sagemaker.core.resources import TrainingJob
 from sagemaker.train import ModelTrainer
 from sagemaker.train.configs import Compute, InputData
 
+# sagemaker-core leaves logging to the application: without a handler at INFO, train(logs=True) prints
+# the job's log lines nowhere.
+logging.basicConfig(level=logging.INFO, stream=sys.stdout)
 base_name, train_uri = sys.argv[1:3]
 trainer = ModelTrainer(
     training_image=image_uris.retrieve("xgboost", "us-east-1", "1.7-1"),

@@ -1,0 +1,210 @@
+"""One ``trainplane server --s3 local`` for the client tests, and the SDK programs run against it.
+
+The server is the real command in a subprocess with a fresh home, its Python's bin directory first on
+PATH (jobs run with that Python, like a server started from an activated venv) and oversubscription
+so the SDK programs' jobs run side by side. Clients get their environment from ``trainplane env``.
+The SDK programs (programs/*.py) run with the SDK venvs' Pythons; the venvs are created by
+scripts/sdk-venvs.sh when missing. They start together, because the SDKs spend most of their time
+sleeping between polls (v2's log follower describes the job only every 30 s).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PROGRAMS = Path(__file__).parent / "programs"
+SOURCE_DIR = PROGRAMS / "source"
+VENVS = {"sdk2": REPO / ".venv-sdk2", "sdk3": REPO / ".venv-sdk3"}
+START_TIMEOUT = 90.0
+PROGRAM_TIMEOUT = 240.0
+
+
+@dataclass
+class Server:
+    url: str
+    home: Path
+    env: dict[str, str]  # what `trainplane env` exported
+    bucket: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def train_uri(self) -> str:
+        return f"s3://{self.bucket}/data/train/"
+
+    def client(self, service: str, **overrides: str) -> object:
+        env = self.env
+        return boto3.client(
+            service,
+            region_name=env["AWS_DEFAULT_REGION"],
+            endpoint_url=env["AWS_ENDPOINT_URL_S3" if service == "s3" else "AWS_ENDPOINT_URL_SAGEMAKER"],
+            aws_access_key_id=overrides.get("key", env["AWS_ACCESS_KEY_ID"]),
+            aws_secret_access_key=overrides.get("secret", env["AWS_SECRET_ACCESS_KEY"]),
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _base_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TRAINPLANE_", "SAGEMAKER_"))}
+    env["TRAINPLANE_HOME"] = str(home)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _exports(text: str) -> dict[str, str]:
+    pairs = {}
+    for line in text.splitlines():
+        if line.startswith("export "):
+            name, _, value = line[len("export ") :].partition("=")
+            pairs[name] = shlex.split(value)[0]
+    return pairs
+
+
+def _upload_training_data(server: Server) -> None:
+    from sklearn.datasets import load_breast_cancer
+
+    features, labels = load_breast_cancer(return_X_y=True)
+    buffer = io.StringIO()
+    np.savetxt(buffer, np.column_stack([labels, features]), delimiter=",", fmt="%.8g")
+    s3 = server.client("s3")
+    s3.put_object(Bucket=server.bucket, Key="data/train/train.csv", Body=buffer.getvalue().encode())  # type: ignore[attr-defined]
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    home = tmp_path_factory.mktemp("server-home")
+    env = _base_env(home)
+    port = _free_port()
+    log = home / "server.log"
+    command = [sys.executable, "-m", "trainplane.cli.main", "--oversubscription", "8", "server"]
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), "--s3", "local"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not (home / "server.json").exists() or not _listening(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"trainplane server did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        printed = subprocess.run(
+            [sys.executable, "-m", "trainplane.cli.main", "env"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        exports = _exports(printed.stdout)
+        bucket = f"sagemaker-{exports['AWS_DEFAULT_REGION']}-123456789012"
+        running = Server(f"http://127.0.0.1:{port}", home, exports, bucket, process, log)
+        _upload_training_data(running)
+        yield running
+    finally:
+        _stop(process)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def sdk_python(name: str) -> Path:
+    """The SDK venv's Python, creating the venv first if it is missing."""
+    python = VENVS[name] / "bin" / "python"
+    check = [str(python), "-c", "import sagemaker"]
+    if not python.exists() or subprocess.run(check, capture_output=True).returncode != 0:
+        subprocess.run(["bash", str(REPO / "scripts" / "sdk-venvs.sh"), name], check=True, timeout=1800)
+    return python
+
+
+@dataclass
+class Program:
+    name: str
+    process: subprocess.Popen[bytes]
+    output: Path
+    result: dict[str, object] | None = field(default=None)
+
+    def finish(self) -> tuple[dict[str, object], str]:
+        """(the JSON line the program printed last, everything it printed)."""
+        try:
+            self.process.wait(timeout=PROGRAM_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        text = self.output.read_text(errors="replace")
+        assert self.process.returncode == 0, f"{self.name} exited {self.process.returncode}:\n{text[-4000:]}"
+        return json.loads(text.strip().splitlines()[-1]), text
+
+
+@pytest.fixture(scope="session")
+def sdk_programs(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Program]]:
+    """Every SDK program, started at once against the server; each test waits for its own."""
+    pythons = {name: sdk_python(name) for name in VENVS}
+    env = {**_base_env(server.home), **server.env, "SAGEMAKER_SUPPRESS_V2_WARNING": "1"}
+    source = str(SOURCE_DIR)
+    runs = {
+        "sdk2_xgboost": ("sdk2", ["v2-xgboost", server.train_uri]),
+        "sdk2_sklearn": ("sdk2", ["v2-sklearn", server.train_uri, source]),
+        "sdk2_stop": ("sdk2", ["v2-stop", source]),
+        "sdk3_builtin": ("sdk3", ["v3-xgboost", server.train_uri]),
+        "sdk3_train": ("sdk3", ["v3-source", server.train_uri, source]),
+    }
+    outputs = tmp_path_factory.mktemp("sdk-output")
+    programs = {}
+    for name, (venv, args) in runs.items():
+        output = outputs / f"{name}.log"
+        with output.open("wb") as handle:
+            process = subprocess.Popen(
+                [str(pythons[venv]), "-u", str(PROGRAMS / f"{name}.py"), *args],
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                cwd=outputs,
+            )
+        programs[name] = Program(name, process, output)
+    try:
+        yield programs
+    finally:
+        for program in programs.values():
+            if program.process.poll() is None:
+                program.process.kill()
+                program.process.wait()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _sdk_programs_start_first(sdk_programs: dict[str, Program]) -> None:
+    """Start the SDK programs before any test runs, so the boto3 tests overlap with their sleeps."""
