@@ -27,9 +27,7 @@ status_before = session.describe_training_job(job_name)["TrainingJobStatus"]
 estimator.latest_training_job.stop()
 deadline = time.time() + 60
 # Not latest_training_job.wait(): v2 treats "Stopping" as finished and raises on it (on AWS too).
-while (
-    session.describe_training_job(job_name)["TrainingJobStatus"] == "Stopping" and time.time() < deadline + 60
-):
+while session.describe_training_job(job_name)["TrainingJobStatus"] == "Stopping" and time.time() < deadline:
     time.sleep(1)
 description = session.describe_training_job(job_name)
 print(
