@@ -104,6 +104,9 @@ def load_settings(environ: Mapping[str, str] | None = None, home: str | Path | N
         spot_interruptions=env.get("TRAINPLANE_SPOT_INTERRUPTIONS") or "none",
         spot_notice_seconds=_float(env, "TRAINPLANE_SPOT_NOTICE_SECONDS", 120.0),
         spot_on_demand_fallback=_bool(env, "TRAINPLANE_SPOT_ON_DEMAND_FALLBACK"),
+        ray_address=env.get("TRAINPLANE_RAY_ADDRESS") or None,
+        ray_require_instance_resource=_bool(env, "TRAINPLANE_RAY_REQUIRE_INSTANCE_RESOURCE"),
+        gpus=_gpus(env),
     )
 
 
