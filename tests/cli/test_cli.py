@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 import yaml
 
 from jobs_helpers import script_job
+from trainplane import TrainPlane, TrainplaneError
 
 pytestmark = pytest.mark.slow
 
@@ -105,10 +107,10 @@ def test_stop_from_another_process_stops_a_running_job(tmp_path: Path) -> None:
         text=True,
     )
     try:
-        for _ in range(600):
-            logs = cli(home, "jobs", "logs", "cli-stop")
-            if "waiting" in logs.stdout:
-                break
+        deadline = time.monotonic() + 120
+        while not _logged(home, "cli-stop", "waiting"):
+            assert time.monotonic() < deadline, "the job never started"
+            time.sleep(0.2)
         stop = subprocess.run(
             [sys.executable, "-m", "trainplane.cli.main", "--home", str(home), "jobs", "stop", "cli-stop"],
             capture_output=True,
@@ -122,3 +124,13 @@ def test_stop_from_another_process_stops_a_running_job(tmp_path: Path) -> None:
         runner.kill()
     assert runner.returncode == 1
     assert "cli-stop Stopped" in stderr
+
+
+def _logged(home: Path, name: str, text: str) -> bool:
+    if not (home / "trainplane.db").exists():
+        return False
+    with TrainPlane(home=home, run_jobs=False) as tp:
+        try:
+            return any(e.message == text for e in tp.log_events(name))
+        except TrainplaneError:
+            return False

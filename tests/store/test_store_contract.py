@@ -228,3 +228,14 @@ def test_data_survives_reopening(tmp_path: Path) -> None:
     second = open_store(url)
     job = second.get_training_job("job")
     assert job is not None and job.status == "InProgress"
+
+
+def test_processes_opening_a_new_database_at_once_do_not_race_the_migration(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'race.db'}"
+    code = f"from trainplane.store import open_store; open_store({url!r})"
+    processes = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1].decode() for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], errors
