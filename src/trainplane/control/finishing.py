@@ -32,12 +32,7 @@ class Outcome:
 def outcome_of(job: TrainingJob, statuses: dict[str, HostStatus], killed: bool) -> Outcome:
     """What an attempt whose hosts all exited means for the job."""
     if job.status == JobStatus.STOPPING or job.stop_reason:
-        secondary = "MaxRuntimeExceeded" if job.stop_reason == "MaxRuntimeExceeded" else "Stopped"
-        message = (
-            "Training job stopped: MaxRuntimeInSeconds exceeded"
-            if secondary == "MaxRuntimeExceeded"
-            else "Training job stopped"
-        )
+        secondary, message = stopped_status(job.stop_reason)
         return Outcome(JobStatus.STOPPED, secondary, message, None, True, None)
     for host in sorted(statuses):
         result = statuses[host].result
@@ -53,6 +48,15 @@ def outcome_of(job: TrainingJob, statuses: dict[str, HostStatus], killed: bool) 
                 JobStatus.FAILED, "Failed", "Training job failed", reason, False, result.get("exit_code")
             )
     return Outcome(JobStatus.COMPLETED, "Completed", "Training job completed", None, True, 0)
+
+
+def stopped_status(stop_reason: str | None) -> tuple[str, str]:
+    """The final SecondaryStatus and message of a stopped job, by why it was stopped."""
+    if stop_reason == "MaxRuntimeExceeded":
+        return "MaxRuntimeExceeded", "Training job stopped: MaxRuntimeInSeconds exceeded"
+    if stop_reason == "MaxWaitTimeExceeded":
+        return "MaxWaitTimeExceeded", "Training job stopped: MaxWaitTimeInSeconds exceeded"
+    return "Stopped", "Training job stopped"
 
 
 def finish(
@@ -73,7 +77,7 @@ def finish(
     status, secondary, message, reason = (
         outcome.status,
         outcome.secondary,
-        outcome.message,
+        with_sync_warning(outcome.message, sup),
         outcome.failure_reason,
     )
     if outcome.upload:
@@ -107,6 +111,38 @@ def finish(
         failure_reason=reason,
         training_end_time=end if job.training_start_time is not None else None,
         phase=Phase.DONE.value,
+    )
+    _discard_staged_data(sup)
+
+
+def with_sync_warning(message: str, sup: Supervision) -> str:
+    """Checkpoint-sync failures reach the job's status messages: the next transitions carry them."""
+    if sup.sync_warning is None:
+        return message
+    return f"{message} (checkpoint sync failing: {sup.sync_warning})"[:1024]
+
+
+def end_interrupted(store: Store, clock: Clock, name: str, sup: Supervision, owner: str) -> None:
+    """A spot attempt's hosts are gone after the notice: record it and queue the job for capacity.
+
+    The model and output of an interrupted attempt are not uploaded: the next attempt starts with
+    empty /opt/ml/model and /opt/ml/output and resumes from the synced checkpoints (spec §10.2).
+    """
+    from trainplane.control.spot import ATTEMPT_INTERRUPTED
+
+    now = clock.now()
+    store.update_attempt(
+        name, sup.attempt, status=ATTEMPT_INTERRUPTED, end_time=now, reason="Spot capacity interrupted"
+    )
+    store.update_training_job(
+        name,
+        now=now,
+        secondary="Interrupted",
+        message=with_sync_warning("Spot capacity interrupted; waiting for spot capacity", sup),
+        phase=Phase.QUEUED.value,
+        owner=None,
+        expected_owner=owner,
+        check_owner=True,
     )
     _discard_staged_data(sup)
 

@@ -19,12 +19,13 @@ from typing import Protocol
 
 from trainplane.catalog import capacity, instances
 from trainplane.clock import Clock
-from trainplane.control import finishing, plans
+from trainplane.control import finishing, plans, spot
 from trainplane.control.supervision import Supervision
 from trainplane.errors import ConflictError
 from trainplane.executors.base import Executor, HostStatus
 from trainplane.runtime.metrics import MetricScanner
 from trainplane.settings import Settings
+from trainplane.spot import InterruptionSource
 from trainplane.states import AttemptStatus, JobStatus, Phase
 from trainplane.store import Store
 from trainplane.store.records import Attempt, Controller, TrainingJob
@@ -66,6 +67,7 @@ class Reconciler:
         self._last_adoption = -1e18
         self._tick_lock = threading.Lock()
         self._participants: list[LoopParticipant] = []
+        self._sources: dict[str, InterruptionSource] = {}
         now = clock.now()
         store.register_controller(Controller(self.id, socket.gethostname(), os.getpid(), now, now))
 
@@ -93,6 +95,11 @@ class Reconciler:
             future.result(timeout=600)
         self._pool.shutdown(wait=True)
         self.store.remove_controller(self.id)
+
+    def settle(self, timeout: float = 60) -> None:
+        """Wait for in-flight finishing work (simulations on a fake clock call this between ticks)."""
+        for future in list(self._finishing.values()):
+            future.exception(timeout=timeout)
 
     def run_until(self, done: Callable[[], bool], timeout: float | None = None) -> bool:
         """Drive the loop in this thread until ``done()`` (foreground CLI). False on timeout."""
@@ -140,19 +147,25 @@ class Reconciler:
             return
         in_use = self._resources_in_use()
         for job in queued:
-            if job.owner is not None:
+            if job.owner is not None or job.name in self._finishing:
                 continue
             if job.status == JobStatus.STOPPING:
                 if self.store.claim(job.name, self.id):
                     self._finish_unlaunched(job)
                 continue
+            on_spot = spot.is_spot(job)
+            if on_spot:
+                gate = self._spot_gate(job)
+                if gate is None:
+                    continue  # waiting for spot capacity, or ended by the gate
+                on_spot = gate == "spot"
             need = _demand(job)
             if not (self.machine - in_use).covers(need):
                 continue  # smaller jobs behind it may still fit (backfill)
             if not self.store.claim(job.name, self.id):
                 continue
             in_use = in_use + need
-            self._launch(job)
+            self._launch(job, on_spot=on_spot)
 
     def _resources_in_use(self) -> capacity.Resources:
         total = capacity.Resources(0, 0, 0)
@@ -160,12 +173,57 @@ class Reconciler:
             total = total + _demand(job)
         return total
 
-    def _launch(self, job: TrainingJob) -> None:
+    # ----------------------------------------------------------------- spot capacity
+    def _source(self, job: TrainingJob) -> InterruptionSource:
+        if job.name not in self._sources:
+            self._sources[job.name] = spot.source_for(job, self.settings)
+        return self._sources[job.name]
+
+    def _spot_gate(self, job: TrainingJob) -> str | None:
+        """ "spot" or "on-demand" when a queued spot job may launch now; None while it waits."""
         now = self.clock.now()
-        number = len(self.store.attempts(job.name)) + 1
+        try:
+            source = self._source(job)
+        except ValueError as exc:
+            if self.store.claim(job.name, self.id):
+                self._fail_unlaunched(job, f"ClientError: Invalid {spot.SOURCE_KEY}: {exc}")
+            return None
+        attempts = self.store.attempts(job.name)
+        deadline = spot.max_wait_deadline(job)
+        ready = spot.ready_at(job, source, attempts, now)
+        fallback = spot.fallback_enabled(job, self.settings)
+        if any(not a.spot for a in attempts) or (fallback and (ready.at is None or ready.at > deadline)):
+            return "on-demand"
+        if now >= deadline:
+            if self.store.claim(job.name, self.id):
+                limit = job.request["StoppingCondition"].get("MaxWaitTimeInSeconds")
+                stopped = self.store.request_stop(
+                    job.name,
+                    reason="MaxWaitTimeExceeded",
+                    now=now,
+                    message=f"Stopping the training job: MaxWaitTimeInSeconds ({limit} s) exceeded "
+                    "while waiting for spot capacity",
+                )
+                self._finish_unlaunched(stopped or job)
+            return None
+        return "spot" if ready.at is not None and ready.at <= now else None
+
+    def _launch(self, job: TrainingJob, on_spot: bool = False) -> None:
+        now = self.clock.now()
+        attempts = self.store.attempts(job.name)
+        number = len(attempts) + 1
         launches = plans.attempt_plan(job, number, self.settings, int(self.machine.cpus))
+        restart: dict[str, str] = {}
+        if spot.is_spot(job) and not on_spot and all(a.spot for a in attempts):
+            restart = {
+                "secondary": "Starting",
+                "message": "No spot capacity before MaxWaitTimeInSeconds: continuing on on-demand "
+                "capacity (billed as on-demand)",
+            }
+        elif job.secondary_status == "Interrupted":
+            restart = {"secondary": "Starting", "message": "Spot capacity is back: restarting the job"}
         self.store.update_training_job(
-            job.name, now=now, phase=Phase.RUNNING.value, expected_owner=self.id, check_owner=True
+            job.name, now=now, phase=Phase.RUNNING.value, expected_owner=self.id, check_owner=True, **restart
         )
         records = self.executor.launch(launches)
         attempt = Attempt(
@@ -179,16 +237,24 @@ class Reconciler:
             reason=None,
             executor=self.executor.name,
             hosts=records,
-            spot=bool(job.request.get("EnableManagedSpotTraining")),
+            spot=on_spot,
         )
         self.store.add_attempt(attempt)
         self._supervised[job.name] = self._supervision(job, attempt)
 
     def _supervision(self, job: TrainingJob, attempt: Attempt) -> Supervision:
         definitions = job.request["AlgorithmSpecification"].get("MetricDefinitions", [])
-        return Supervision(
+        sup = Supervision(
             job.name, attempt.number, attempt.launch_time, attempt.hosts, MetricScanner(definitions)
         )
+        if attempt.spot:
+            sup.spot = True
+            try:
+                attempts = self.store.attempts(job.name)
+                sup.notice = spot.notice_for(job, self._source(job), attempts, attempt)
+            except ValueError:
+                log.warning("job %s: invalid interruption source; this attempt runs undisturbed", job.name)
+        return sup
 
     # ----------------------------------------------------------------- watching
     def _supervise(self, sup: Supervision) -> None:
@@ -202,10 +268,17 @@ class Reconciler:
         statuses = sup.statuses(self.executor)
         job = self._record_events(job, sup, statuses)
         job = self._enforce_max_runtime(job)
+        job = self._enforce_max_wait(job, sup)
+        self._interrupt_if_due(job, sup, statuses)
         self._deliver_stop(job, sup, statuses)
         if all(not s.alive for s in statuses.values()):
             sup.ingest(self.store, self.executor)  # lines written just before exit
             sup.finishing = True
+            if sup.interrupted_at is not None and job.status == JobStatus.IN_PROGRESS:
+                self._finishing[job.name] = self._pool.submit(
+                    finishing.end_interrupted, self.store, self.clock, job.name, sup, self.id
+                )
+                return
             outcome = finishing.outcome_of(job, statuses, sup.killed)
             self._finishing[job.name] = self._pool.submit(self._finish_safely, job.name, sup, outcome)
 
@@ -225,6 +298,10 @@ class Reconciler:
                 )
             elif job.training_start_time is None:
                 job = self.store.update_training_job(job.name, now=now, training_start_time=start)
+        failures = [e for s in statuses.values() for e in s.events if e["event"] == "CheckpointSyncFailed"]
+        if failures and failures[-1].get("message") != sup.sync_warning:
+            sup.sync_warning = str(failures[-1].get("message"))
+            log.warning("job %s: checkpoint sync failing: %s", job.name, sup.sync_warning)
         if "Training" in phases and "Training" not in sup.reported:
             sup.reported.add("Training")
             if job.status == JobStatus.IN_PROGRESS:
@@ -240,7 +317,10 @@ class Reconciler:
         if job.status != JobStatus.IN_PROGRESS or job.training_start_time is None:
             return job
         limit = job.request["StoppingCondition"].get("MaxRuntimeInSeconds", 86400)
-        if self.clock.now() - job.training_start_time <= limit:
+        elapsed = self.clock.now() - job.training_start_time
+        if spot.is_spot(job):  # run time, not wait time: summed over the attempts
+            elapsed = spot.training_seconds(self.store.attempts(job.name), self.clock.now())
+        if elapsed <= limit:
             return job
         stopped = self.store.request_stop(
             job.name,
@@ -250,20 +330,53 @@ class Reconciler:
         )
         return stopped or job
 
+    def _enforce_max_wait(self, job: TrainingJob, sup: Supervision) -> TrainingJob:
+        if not sup.spot or job.status != JobStatus.IN_PROGRESS:
+            return job
+        if self.clock.now() <= spot.max_wait_deadline(job):
+            return job
+        limit = job.request["StoppingCondition"].get("MaxWaitTimeInSeconds")
+        stopped = self.store.request_stop(
+            job.name,
+            reason="MaxWaitTimeExceeded",
+            now=self.clock.now(),
+            message=f"Stopping the training job: MaxWaitTimeInSeconds ({limit} s) exceeded",
+        )
+        return stopped or job
+
+    def _interrupt_if_due(self, job: TrainingJob, sup: Supervision, statuses: dict[str, HostStatus]) -> None:
+        """Deliver the attempt's spot interruption notice: SIGTERM to every host, then a kill after
+        ``spot_notice_seconds`` (see _deliver_stop)."""
+        if sup.notice is None or sup.interrupted_at is not None or job.status != JobStatus.IN_PROGRESS:
+            return
+        now = self.clock.now()
+        if not any(s.alive for s in statuses.values()):
+            return
+        if not spot.notice_due(sup.notice, sup.launch_time, now, sup.progress):
+            return
+        sup.interrupted_at = now
+        message = spot.describe_notice(sup.notice, self.settings.spot_notice_seconds)
+        self.store.update_training_job(job.name, now=now, secondary="Interrupted", message=message)
+        log.info("job %s attempt %d: %s", job.name, sup.attempt, message)
+
     def _deliver_stop(self, job: TrainingJob, sup: Supervision, statuses: dict[str, HostStatus]) -> None:
         failed_host = any(
             s.result is not None and s.result.get("exit_code") not in (0, None) for s in statuses.values()
         )
-        stopping = job.status == JobStatus.STOPPING or failed_host
+        interrupted = sup.interrupted_at is not None
+        stopping = job.status == JobStatus.STOPPING or failed_host or interrupted
         if not stopping:
             return
+        grace = self.settings.stop_grace_seconds
+        if interrupted and job.status == JobStatus.IN_PROGRESS:
+            grace = self.settings.spot_notice_seconds
         now = self.clock.now()
         if sup.term_sent_at is None:
             # Any host failing ends the whole attempt: the others get the same notice.
             sup.term_sent_at = now
             for record in sup.hosts:
                 self.executor.terminate(record)
-        elif not sup.killed and now - sup.term_sent_at >= self.settings.stop_grace_seconds:
+        elif not sup.killed and now - sup.term_sent_at >= grace:
             sup.killed = True
             for record in sup.hosts:
                 self.executor.kill(record)
@@ -279,20 +392,39 @@ class Reconciler:
         for name, future in list(self._finishing.items()):
             if future.done():
                 self._finishing.pop(name)
-                self._supervised.pop(name, None)
+                sup = self._supervised.get(name)
+                if sup is not None and sup.finishing:  # not a newer attempt launched meanwhile
+                    self._supervised.pop(name)
                 if future.exception() is not None:
                     log.error("finishing %s failed", name, exc_info=future.exception())
 
     def _finish_unlaunched(self, job: TrainingJob) -> None:
+        """A stop reached a queued job (never launched, or waiting for spot capacity)."""
         now = self.clock.now()
+        secondary, message = finishing.stopped_status(job.stop_reason)
+        if job.training_start_time is None and secondary == "Stopped":
+            message = "Training job stopped before it started"
         self.store.update_training_job(
             job.name,
             now=now,
             status=JobStatus.STOPPED.value,
-            secondary="Stopped",
-            message="Training job stopped before it started",
+            secondary=secondary,
+            message=message,
             phase=Phase.DONE.value,
-            training_end_time=None,
+            training_end_time=now if job.training_start_time is not None else None,
+        )
+
+    def _fail_unlaunched(self, job: TrainingJob, reason: str) -> None:
+        now = self.clock.now()
+        self.store.update_training_job(
+            job.name,
+            now=now,
+            status=JobStatus.FAILED.value,
+            secondary="Failed",
+            message="Training job failed",
+            failure_reason=reason,
+            phase=Phase.DONE.value,
+            training_end_time=now if job.training_start_time is not None else None,
         )
 
     # ----------------------------------------------------------------- adoption after a restart

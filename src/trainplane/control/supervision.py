@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from trainplane.control.spot import step_of
 from trainplane.executors.base import Executor, HostStatus
 from trainplane.runtime.metrics import MetricScanner, escape_for_scanning
+from trainplane.spot.sources import Interruption
 from trainplane.store import Store
 from trainplane.store.records import MetricPoint
 
@@ -28,6 +30,19 @@ class Supervision:
     killed: bool = False
     reported: set[str] = field(default_factory=set)
     finishing: bool = False
+    spot: bool = False  # this attempt runs on spot capacity
+    notice: Interruption | None = None  # the interruption this attempt will get (spot only)
+    interrupted_at: float | None = None  # when a spot interruption notice was delivered
+    progress: int = 0  # steps done, for step-based interruption schedules (control.spot.step_of)
+    sync_warning: str | None = None  # the last checkpoint-sync failure a host reported
+
+    def _count_progress(self, host: str, texts: list[str], points: list[MetricPoint]) -> None:
+        steps = [s for s in (step_of(t) for t in texts) if s is not None]
+        if steps:
+            self.progress = max(self.progress, *steps)
+        elif host == "algo-1" and self.scanner.names:
+            first = self.scanner.names[0]
+            self.progress += sum(1 for p in points if p.name == first)
 
     def stream(self, host: str) -> str:
         return stream_name(self.job_name, host, self.launch_time)
@@ -46,6 +61,7 @@ class Supervision:
                 for name, value in self.scanner.scan(escape_for_scanning(text))
             ]
             store.ingest_output(self.job_name, self.stream(host), lines, points)
+            self._count_progress(host, [escape_for_scanning(text) for _, text in lines], points)
 
     def statuses(self, executor: Executor) -> dict[str, HostStatus]:
         return {record["host"]: executor.status(record) for record in self.hosts}

@@ -29,8 +29,9 @@ from typing import Any, BinaryIO
 
 import psutil
 
-from trainplane.runtime import contract, script_mode
+from trainplane.runtime import checkpoint_sync, contract, script_mode
 from trainplane.runtime.paths import MLPaths
+from trainplane.runtime.pipe import PipeChannels
 from trainplane.runtime.program import Program, ProgramError, resolve_program
 
 _PR_SET_CHILD_SUBREAPER = 36
@@ -48,6 +49,8 @@ class Agent:
         self._log = open(agent_dir / "output.log", "ab", buffering=0)  # noqa: SIM115 - lives as long as the agent
         self._log_lock = threading.Lock()
         self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        self.pipes = PipeChannels(agent_dir / "pipe", self.paths.data)  # Pipe-mode channels' feeders
+        self.sync: checkpoint_sync.CheckpointSync | None = None
 
     # ----------------------------------------------------------------- files the control plane reads
     def event(self, name: str, **fields: Any) -> None:
@@ -76,7 +79,9 @@ class Agent:
             self.paths.create()
             contract.write_config_files(self.context, self.paths)
             self._stage(storage)
+            self._start_checkpoint_sync(storage)
             if self.stop_requested:
+                self._close_checkpoint_sync()
                 self.finish(143, None)
                 return 0
             program = resolve_program(
@@ -86,11 +91,13 @@ class Agent:
                 fetch=lambda uri, dest: _fetch(storage, uri, dest),
             )
         except ProgramError as exc:
+            self._close_checkpoint_sync()
             return self._fail_before_start(str(exc))
         except Exception as exc:  # staging and layout errors carry their own ClientError wording
             message = str(exc)
             if not message.startswith(("ClientError", "AlgorithmError", "InternalServerError")):
                 message = f"ClientError: {message}"
+            self._close_checkpoint_sync()
             return self._fail_before_start(message)
         return self._train(program)
 
@@ -108,14 +115,31 @@ class Agent:
         for channel in self.context.channels:
             if self.stop_requested:
                 return
+            channel, dest = self.pipes.route(
+                channel, self.paths.channel(channel["ChannelName"]), self.context.training_input_mode
+            )
             stage_channel(
                 channel,
-                self.paths.channel(channel["ChannelName"]),
+                dest,
                 storage,
                 host_index=index,
                 host_count=len(hosts),
                 input_mode=self.context.training_input_mode,
             )
+
+    def _start_checkpoint_sync(self, storage: Any) -> None:
+        def failed(message: str) -> None:
+            self.log(f"Checkpoint sync failed: {message}")
+            self.event("CheckpointSyncFailed", message=message)
+
+        config = contract.checkpoint_config(self.context)
+        self.sync = checkpoint_sync.start_for_host(config, self.paths.resolve, storage, failed, self.log)
+
+    def _close_checkpoint_sync(self) -> None:
+        """The final flush: after the algorithm exited (normally, or within the stop grace period)."""
+        if self.sync is not None:
+            self.sync.close()
+            self.sync = None
 
     def _fail_before_start(self, message: str) -> int:
         self.log(message)
@@ -138,6 +162,7 @@ class Agent:
             env[key] = f"{value}{os.pathsep}{env[key]}" if key == "PYTHONPATH" and env.get(key) else value
         env["PYTHONUNBUFFERED"] = "1"
         self.event("Training")
+        self.pipes.start()
         self.child = subprocess.Popen(
             program.argv,
             cwd=program.cwd,
@@ -157,9 +182,11 @@ class Agent:
         for reader in readers:
             reader.start()
         exit_code = self.child.wait()
+        self.pipes.stop()
         for reader in readers:
             reader.join(timeout=5)
         _kill_leftovers()
+        self._close_checkpoint_sync()
         self.finish(exit_code, self._failure_reason(exit_code, program))
         return 0
 
@@ -193,6 +220,8 @@ class Agent:
     def _on_sigterm(self, _signum: int, _frame: Any) -> None:
         self.stop_requested = True
         self._forward_sigterm()
+        if self.sync is not None:
+            self.sync.wake()  # upload what exists now; the final flush follows the algorithm's exit
 
     def _forward_sigterm(self) -> None:
         # The child leads its own process group; signalling the group reaches a job wrapped by the

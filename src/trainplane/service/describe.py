@@ -10,6 +10,8 @@ import math
 from typing import Any
 
 from trainplane.clock import to_datetime
+from trainplane.spot.billing import AttemptUsage, CostReport, cost_report
+from trainplane.spot.rates import spot_price_fraction
 from trainplane.states import JobStatus
 from trainplane.store import Store
 from trainplane.store.records import Attempt, MetricPoint, TrainingJob
@@ -47,6 +49,39 @@ def training_seconds(attempts: list[Attempt], now: float) -> int | None:
     if not spans:
         return None
     return max(1, math.ceil(sum(end - start for start, end in spans) - 1e-6))
+
+
+def usage(job: TrainingJob, attempts: list[Attempt], now: float) -> list[AttemptUsage]:
+    """The attempts that ran, as billing sees them; a spot job's on-demand attempts are fallbacks."""
+    resource = job.request["ResourceConfig"]
+    spot_job = bool(job.request.get("EnableManagedSpotTraining"))
+    return [
+        AttemptUsage(
+            start=a.start_time,
+            end=max(a.start_time, a.end_time if a.end_time is not None else now),
+            instance_type=resource["InstanceType"],
+            instance_count=int(resource["InstanceCount"]),
+            spot=spot_job,
+            on_demand_fallback=spot_job and not a.spot,
+        )
+        for a in attempts
+        if a.start_time is not None
+    ]
+
+
+def _billable_share(usages: list[AttemptUsage]) -> float:
+    total = sum(u.seconds for u in usages)
+    if total <= 0:
+        return 1.0
+    fractions = [spot_price_fraction(u.instance_type) if u.billed_at_spot else 1.0 for u in usages]
+    billed = sum(u.seconds * f for u, f in zip(usages, fractions, strict=True))
+    return billed / total
+
+
+def job_cost(job: TrainingJob, store: Store, now: float) -> CostReport:
+    """Training and billable seconds and dollars of one job, derived from its attempts."""
+    end = job.training_end_time if job.training_end_time is not None else now
+    return cost_report(usage(job, store.attempts(job.name), end))
 
 
 def describe(job: TrainingJob, store: Store, now: float) -> dict[str, Any]:
@@ -91,8 +126,10 @@ def describe(job: TrainingJob, store: Store, now: float) -> dict[str, Any]:
     end = job.training_end_time if job.training_end_time is not None else now
     seconds = training_seconds(attempts, end)
     if seconds is not None:
+        # Whole seconds rounded up (SageMaker never reports 0); billable = the spot-discounted share.
+        share = _billable_share(usage(job, attempts, end))
         result["TrainingTimeInSeconds"] = seconds
-        result["BillableTimeInSeconds"] = seconds
+        result["BillableTimeInSeconds"] = max(1, min(seconds, math.ceil(seconds * share - 1e-6)))
     result["ProfilingStatus"] = "Disabled"
     return result
 
