@@ -17,7 +17,9 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> float:
-        return time.time()
+        # Millisecond precision, as SageMaker's timestamps: a time read back from a response and sent
+        # as a list filter then compares exactly equal to the stored one.
+        return round(time.time(), 3)
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)

@@ -168,3 +168,17 @@ def test_tags_are_listed_added_and_removed(tp: TrainPlane) -> None:
     assert tp.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "ml"}]
     with pytest.raises(ResourceNotFound):
         tp.list_tags(ResourceArn=arn.replace("xgb-1", "missing"))
+
+
+def test_list_time_filters_take_datetimes_and_epoch_numbers(tp: TrainPlane, tmp_path: Path) -> None:
+    for name in ["t-1", "t-2", "t-3"]:
+        tp.create_training_job(**script_job(name, tmp_path, "print(1)"))
+    created = {
+        s["TrainingJobName"]: s["CreationTime"] for s in tp.list_training_jobs(MaxResults=10)["TrainingJobSummaries"]
+    }
+    after_first = tp.list_training_jobs(CreationTimeAfter=created["t-1"], SortOrder="Ascending")
+    assert [s["TrainingJobName"] for s in after_first["TrainingJobSummaries"]] == ["t-2", "t-3"]
+    before_last = tp.list_training_jobs(CreationTimeBefore=created["t-3"].timestamp(), SortOrder="Ascending")
+    assert [s["TrainingJobName"] for s in before_last["TrainingJobSummaries"]] == ["t-1", "t-2"]
+    modified = tp.list_training_jobs(LastModifiedTimeAfter=created["t-3"])
+    assert modified["TrainingJobSummaries"] == []

@@ -223,7 +223,7 @@ def _with_echo_defaults(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _epoch(value: Any) -> float | None:
-    return None if value is None else value.timestamp()
+    return None if value is None else round(value.timestamp(), 3)
 
 
 def _encode_token(offset: int, filters: dict[str, Any]) -> str:
