@@ -9,14 +9,15 @@ own status; anything unexpected is logged and answered 500 ``InternalFailure``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -108,7 +109,12 @@ def _signing_service(headers: Mapping[str, str]) -> str | None:
 
 
 class ApiApplication:
-    """Holds the handler table and the verifier (None: ``--auth none``); ``app`` is the ASGI app."""
+    """Holds the handler table and the verifier (None: ``--auth none``); ``app`` is the ASGI app.
+
+    Handlers run on ``workers`` threads. With SQLite one is best: concurrent writers in one process only
+    meet SQLite's lock and its sleeping busy handler (seconds of tail latency under load), while a single
+    thread runs them back to back; PostgreSQL callers pass more.
+    """
 
     def __init__(
         self,
@@ -117,8 +123,10 @@ class ApiApplication:
         verifier: SigV4Verifier | None,
         account_id: str,
         region: str,
+        workers: int = 1,
     ) -> None:
         self.operations = dict(operations)
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="trainplane-api")
         self.verifier = verifier
         self.account_id = account_id
         self.region = region
@@ -150,7 +158,8 @@ class ApiApplication:
                     f"Unknown operation {target!r}." if target else "No X-Amz-Target header."
                 )
             params = parse_json_body(body)
-            result = await run_in_threadpool(self._call, operation, params)
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(self._executor, self._call, operation, params)
             return _json(200, result, request_id)
         except ApiError as error:
             return self._error(error, is_query, service, request_id)

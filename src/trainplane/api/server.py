@@ -20,6 +20,7 @@ def build_api(platform: Platform, credentials: Credentials | None) -> ApiApplica
         **logs_operations(logs),
     }
     verifier = SigV4Verifier(credentials.secrets) if credentials is not None else None
+    workers = 1 if settings.database_url.startswith("sqlite") else 8
     return ApiApplication(
-        operations, verifier=verifier, account_id=settings.account_id, region=settings.region
+        operations, verifier=verifier, account_id=settings.account_id, region=settings.region, workers=workers
     )
