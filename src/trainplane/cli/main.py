@@ -20,6 +20,7 @@ from rich.console import Console
 from trainplane.cli import env as env_command
 from trainplane.cli import output
 from trainplane.cli import server as server_command
+from trainplane.cli import spot as spot_command
 from trainplane.cli import tuning as tuning_command
 from trainplane.cli.specs import load_spec
 from trainplane.client import TrainPlane
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     delete = jobs.add_parser("delete")
     delete.add_argument("name")
     tuning_command.add_parsers(commands)
+    spot_command.add_parsers(commands, jobs)
     server_command.add_parser(commands)
     env_command.add_parser(commands)
     return parser
@@ -135,6 +137,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             if args.action == "stop":
                 return tuning_command.stop_tuning(args, client, make_console())
             return tuning_command.run_tuning(args, client, make_console())
+    if args.command == "spot-test":
+        with _client(args, run_jobs=True, spot_notice_seconds=args.notice_seconds) as client:
+            return spot_command.run_spot_test(args, load_spec(args.spec), client, make_console())
     if args.command == "quickstart":
         from trainplane.cli.quickstart import run_quickstart
 
@@ -219,7 +224,10 @@ def _jobs(args: argparse.Namespace) -> int:
                 output.print_json(description)
             else:
                 output.describe_text(description, console)
+                spot_command.print_cost_line(client, args.name, console)
             return 0
+        if args.action == "cost":
+            return spot_command.run_cost(client, args, console)
         if args.action == "logs":
             return _logs(client, args.name, follow=args.follow, host=args.host)
         client.delete_training_job(TrainingJobName=args.name)
