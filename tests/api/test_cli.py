@@ -1,0 +1,56 @@
+"""`trainplane server` refusals and `trainplane env` output (no server process needed)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from trainplane.api.state import ServerState, write_state
+from trainplane.cli.main import main
+
+
+def test_auth_none_is_refused_on_a_non_loopback_bind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--home", str(tmp_path), "server", "--host", "0.0.0.0", "--auth", "none"]) == 2
+    assert "loopback" in capsys.readouterr().err
+    assert not (tmp_path / "server.json").exists()
+
+
+def _exports(text: str) -> dict[str, str]:
+    lines = [line.removeprefix("export ") for line in text.splitlines() if line.startswith("export ")]
+    return {name: shlex.split(value)[0] for name, _, value in (line.partition("=") for line in lines)}
+
+
+def test_env_points_every_client_service_at_the_running_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRAINPLANE_ACCESS_KEY_ID", raising=False)
+    monkeypatch.delenv("TRAINPLANE_SECRET_ACCESS_KEY", raising=False)
+    state = ServerState("0.0.0.0", 9999, "http://127.0.0.1:9333", "sigv4", os.getpid(), "trainplane")
+    write_state(tmp_path, state)
+    assert main(["--home", str(tmp_path), "env"]) == 0
+    exports = _exports(capsys.readouterr().out)
+    for service in ("SAGEMAKER", "CLOUDWATCH_LOGS", "LOGS", "STS", "IAM"):
+        assert exports[f"AWS_ENDPOINT_URL_{service}"] == "http://127.0.0.1:9999"  # wildcard -> loopback
+    assert exports["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:9333"
+    assert exports["AWS_ACCESS_KEY_ID"] in (tmp_path / "credentials").read_text()
+    config = yaml.safe_load(Path(exports["SAGEMAKER_USER_CONFIG_OVERRIDE"]).read_text())["SageMaker"]
+    assert config["PythonSDK"]["Modules"]["Session"]["DefaultS3Bucket"] == "sagemaker-us-east-1-123456789012"
+    assert config["PythonSDK"]["Modules"]["TelemetryOptOut"] is True
+    assert config["TrainingJob"]["RoleArn"].startswith("arn:aws:iam::123456789012:role/")
+    assert config["TrainingJob"]["OutputDataConfig"]["KmsKeyId"] == "trainplane"
+
+
+def test_env_without_a_running_server_warns_and_uses_the_default_port(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--home", str(tmp_path), "env"]) == 0
+    captured = capsys.readouterr()
+    assert "no server is running" in captured.err
+    assert _exports(captured.out)["AWS_ENDPOINT_URL_SAGEMAKER"] == "http://127.0.0.1:8750"
+    assert "AWS_ENDPOINT_URL_S3" not in _exports(captured.out)
