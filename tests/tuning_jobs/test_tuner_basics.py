@@ -145,3 +145,15 @@ def test_bayesian_tuning_runs_to_completion(rig: Rig) -> None:
     )
     description = rig.run("bayes", quadratic)
     assert description["ObjectiveStatusCounters"]["Succeeded"] == 8
+
+
+def test_tags_of_a_tuning_job_are_listed_and_added_through_the_tag_operations(rig: Rig) -> None:
+    request = tuning_request("tagged", rig.tmp_path)
+    request["Tags"] = [{"Key": "team", "Value": "ml"}]
+    arn = rig.create(request)["HyperParameterTuningJobArn"]
+    training = rig.platform.training
+    training.add_tags({"ResourceArn": arn, "Tags": [{"Key": "env", "Value": "dev"}]})
+    assert training.list_tags({"ResourceArn": arn})["Tags"] == [
+        {"Key": "env", "Value": "dev"},
+        {"Key": "team", "Value": "ml"},
+    ]

@@ -41,9 +41,15 @@ class TrainingService:
             settings.machine_cpus, settings.machine_memory_gib, oversubscription=settings.oversubscription
         )
         self._on_change = on_change or (lambda: None)
+        # Other resource kinds (tuning jobs) register how to tell whether an ARN of theirs exists.
+        self._resource_lookups: list[Callable[[str, str], bool]] = []
 
     def set_on_change(self, callback: Callable[[], None]) -> None:
         self._on_change = callback
+
+    def register_resource_lookup(self, exists: Callable[[str, str], bool]) -> None:
+        """``exists(kind, name)`` answers for ARNs of another resource kind (for the tag operations)."""
+        self._resource_lookups.append(exists)
 
     # ------------------------------------------------------------------ create
     def create_training_job(
@@ -176,6 +182,8 @@ class TrainingService:
     def _require_resource(self, arn: str) -> None:
         kind, _, name = arn.rpartition(":")[2].partition("/")
         if kind == "training-job" and self.store.get_training_job(name) is not None:
+            return
+        if any(exists(kind, name) for exists in self._resource_lookups):
             return
         raise ResourceNotFound(f"Resource {arn} not found.")
 
