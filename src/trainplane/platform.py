@@ -48,7 +48,13 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, control: b
     if executor is not None:
         reconciler = Reconciler(store, settings, clock, executor, machine)
         training.set_on_change(reconciler.wake)
-    tuning = TuningService(store, TuningStore(store), training, settings, clock)
+    tuning_store = TuningStore(store)
+    tuning = TuningService(store, tuning_store, training, settings, clock)
+    training.register_resource_lookup(
+        lambda kind, name: (
+            kind == "hyper-parameter-tuning-job" and tuning_store.get_tuning_job(name) is not None
+        )
+    )
     if reconciler is not None:
         reconciler.add_participant(Tuner(tuning, clock, reconciler.id))
         tuning.set_on_change(reconciler.wake)
