@@ -213,14 +213,12 @@ def test_libsvm_is_the_default_content_type(tmp_path: Path) -> None:
     assert _model(paths).num_features() == 30
 
 
-def test_pipe_mode_is_rejected(tmp_path: Path) -> None:
+def test_pipe_mode_with_libsvm_is_rejected(tmp_path: Path) -> None:
     paths = _layout(tmp_path, {"num_round": "3"})
-    channel = dict(CSV_CHANNEL, TrainingInputMode="Pipe")
+    channel = {"TrainingInputMode": "Pipe"}  # no ContentType: libsvm, which has no Pipe-mode reader
     paths.inputdataconfig_file.write_text(json.dumps({"train": channel}))
     assert main(_environ(paths)) == 1
-    assert paths.failure_file.read_text() == (
-        "ClientError: Pipe input mode is not supported yet; use File or FastFile."
-    )
+    assert paths.failure_file.read_text() == "ClientError: Pipe mode not supported for LibSVM."
 
 
 @pytest.mark.slow

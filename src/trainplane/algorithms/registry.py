@@ -38,9 +38,9 @@ class BuiltinAlgorithm:
         return definitions
 
 
-XGBOOST = BuiltinAlgorithm("xgboost", "trainplane.algorithms.xgboost", supports_pipe=False, checkpoints=True)
+XGBOOST = BuiltinAlgorithm("xgboost", "trainplane.algorithms.xgboost", supports_pipe=True, checkpoints=True)
 LINEAR_LEARNER = BuiltinAlgorithm(
-    "linear-learner", "trainplane.algorithms.linear_learner", supports_pipe=False, checkpoints=True
+    "linear-learner", "trainplane.algorithms.linear_learner", supports_pipe=True, checkpoints=True
 )
 
 _BY_REPOSITORY = {"sagemaker-xgboost": XGBOOST, "xgboost": XGBOOST, "linear-learner": LINEAR_LEARNER}

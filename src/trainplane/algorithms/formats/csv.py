@@ -1,15 +1,22 @@
 """CSV channels: label in the first column, no header, delimiter sniffed from the first line.
 
-Reading is the hot path of a large built-in job, so it leans on ``pyarrow.csv`` (multithreaded parser,
-every column typed float32 up front so no float64 intermediate exists) and copies each record batch
-exactly once, straight into a preallocated C-ordered float32 matrix that XGBoost can take without
-another copy. Batches are a block (about 1 MiB of text) each, so the row-wise stacking stays in cache.
+Reading is the hot path of a large built-in job, so it leans on ``pyarrow.csv`` (every column typed
+float32 up front, so no float64 intermediate exists) and keeps the peak close to the result's own size:
+files are parsed as a *stream* of record batches (about 1 MiB of text each) and every batch is copied
+once, straight into a preallocated C-ordered float32 matrix that XGBoost and torch take without another
+copy. The matrix is sized from a newline count (a cheap byte scan), so no whole-file Arrow table ever
+exists; Arrow's pool is handed back to the OS after each file.
+
+Pipe-mode channels (a FIFO, read once) cannot be counted first: their batches are gathered and stacked,
+which costs one extra copy of the data at the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import io
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -19,56 +26,86 @@ from trainplane.algorithms.formats import DataFormatError, Dataset
 
 _DELIMITERS = (",", "\t", ";", "|", " ")
 _SNIFF_BYTES = 1 << 16
+_BLOCK_BYTES = 1 << 20
+_COUNT_CHUNK = 1 << 24
+
+
+def _first_line(head: bytes) -> str:
+    return head.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip()
 
 
 def sniff_delimiter(path: Path) -> str:
     """The first candidate delimiter found in the file's first line (``,`` for a one-column file)."""
     with path.open("rb") as handle:
-        head = handle.read(_SNIFF_BYTES)
-    first_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace")
-    for delimiter in _DELIMITERS:
-        if delimiter in first_line.strip():
-            return delimiter
-    return ","
+        return _delimiter_of(handle.read(_SNIFF_BYTES))
 
 
-def _column_count(path: Path, delimiter: str) -> int:
-    with path.open("rb") as handle:
-        first_line = handle.read(_SNIFF_BYTES).split(b"\n", 1)[0].decode("utf-8", errors="replace")
-    return len(first_line.strip().split(delimiter))
+def _delimiter_of(head: bytes) -> str:
+    line = _first_line(head)
+    return next((d for d in _DELIMITERS if d in line), ",")
 
 
-def _read_table(path: Path, delimiter: str, num_columns: int) -> pa.Table:
+def _line_bound(path: Path) -> int:
+    """An upper bound on the file's record count: its newlines plus one."""
+    count = 1
+    with path.open("rb", buffering=0) as handle:
+        while chunk := handle.read(_COUNT_CHUNK):
+            count += chunk.count(b"\n")
+    return count
+
+
+def _batches(source: str | BinaryIO, name: str, delimiter: str, num_columns: int) -> Iterator[pa.RecordBatch]:
     names = [f"c{i}" for i in range(num_columns)]
     try:
-        return pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=names),
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(column_names=names, block_size=_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.float32())),
         )
+        yield from reader
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
-        raise DataFormatError(f"Could not read CSV file {path}: {exc}") from exc
+        raise DataFormatError(f"Could not read CSV file {name}: {exc}") from exc
 
 
-def _fill(
-    table: pa.Table, first_feature: int, features: np.ndarray, columns: np.ndarray, offset: int
-) -> None:
-    """Copy one table into ``features[offset:]`` (row-major) and its leading columns into ``columns``."""
-    for batch in table.to_batches():
-        rows = batch.num_rows
-        arrays = [batch.column(i).to_numpy(zero_copy_only=False) for i in range(batch.num_columns)]
-        np.stack(arrays[first_feature:], axis=1, out=features[offset : offset + rows])
-        for i in range(first_feature):
-            columns[i, offset : offset + rows] = arrays[i]
-        offset += rows
+def _put(batch: pa.RecordBatch, leading: int, features: np.ndarray, columns: np.ndarray, at: int) -> int:
+    """Copy one batch into ``features[at:]`` (row-major) and its leading columns into ``columns``."""
+    rows = batch.num_rows
+    arrays = [batch.column(i).to_numpy(zero_copy_only=False) for i in range(batch.num_columns)]
+    np.stack(arrays[leading:], axis=1, out=features[at : at + rows])
+    for i in range(leading):
+        columns[i, at : at + rows] = arrays[i]
+    return at + rows
 
 
-def _check_leading_columns(columns: np.ndarray, files: Sequence[Path], weighted: bool) -> None:
+def _release_arrow_memory() -> None:
+    """mimalloc keeps freed batch buffers; hand them back so they do not add to the job's peak."""
+    pa.default_memory_pool().release_unused()
+
+
+def _layout(params: Mapping[str, str]) -> tuple[bool, int]:
+    if params.get("label_size", "1").strip() != "1":
+        raise DataFormatError(
+            f"label_size other than 1 is not supported for CSV (got {params['label_size']})."
+        )
+    weighted = str(params.get("csv_weights", "0")).strip() == "1"
+    return weighted, 2 if weighted else 1
+
+
+def _column_count(head: bytes, name: str, delimiter: str, leading: int) -> int:
+    count = len(_first_line(head).split(delimiter))
+    if count <= leading:
+        raise DataFormatError(f"CSV file {name} has no feature columns ({count} column(s)).")
+    return count
+
+
+def _dataset(features: np.ndarray, columns: np.ndarray, names: str, weighted: bool) -> Dataset:
     if np.isnan(columns[0]).any():
-        raise DataFormatError(f"Missing label value in CSV data ({', '.join(map(str, files))}).")
+        row = int(np.argmax(np.isnan(columns[0])))
+        raise DataFormatError(f"Missing label value in CSV data ({names}), record {row}.")
     if weighted and np.isnan(columns[1]).any():
-        raise DataFormatError(f"Missing weight value in CSV data ({', '.join(map(str, files))}).")
+        raise DataFormatError(f"Missing weight value in CSV data ({names}).")
+    return Dataset(features=features, labels=columns[0], weights=columns[1] if weighted else None)
 
 
 def read_csv_files(files: Sequence[Path], params: Mapping[str, str]) -> Dataset:
@@ -77,26 +114,63 @@ def read_csv_files(files: Sequence[Path], params: Mapping[str, str]) -> Dataset:
     ``params`` holds ContentType parameters (``label_size``) and the ``csv_weights`` hyperparameter
     (``"1"`` ⇒ the second column is the instance weight).
     """
-    if params.get("label_size", "1").strip() != "1":
-        raise DataFormatError(
-            f"label_size other than 1 is not supported for CSV (got {params['label_size']})."
-        )
-    weighted = str(params.get("csv_weights", "0")).strip() == "1"
-    leading = 2 if weighted else 1
+    weighted, leading = _layout(params)
+    names = ", ".join(map(str, files))
     files = [path for path in files if path.stat().st_size > 0]
     if not files:
-        raise DataFormatError("All CSV files of the channel are empty.")
-    delimiter = sniff_delimiter(files[0])
-    num_columns = _column_count(files[0], delimiter)
-    if num_columns <= leading:
-        raise DataFormatError(f"CSV file {files[0]} has no feature columns ({num_columns} column(s)).")
-    tables = [_read_table(path, delimiter, num_columns) for path in files]
-    total = sum(table.num_rows for table in tables)
+        raise DataFormatError(f"All CSV files of the channel are empty ({names}).")
+    with files[0].open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    delimiter = _delimiter_of(head)
+    num_columns = _column_count(head, str(files[0]), delimiter, leading)
+    capacity = sum(_line_bound(path) for path in files)
+    features = np.empty((capacity, num_columns - leading), dtype=np.float32)
+    columns = np.empty((leading, capacity), dtype=np.float32)
+    at = 0
+    for path in files:
+        for batch in _batches(str(path), str(path), delimiter, num_columns):
+            at = _put(batch, leading, features, columns, at)
+        _release_arrow_memory()
+    # Untouched tail rows of the np.empty buffers were never paged in; views keep them unpaged.
+    return _dataset(features[:at], columns[:, :at], ", ".join(map(str, files)), weighted)
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream that replays the bytes already read from it (the sniffed head) before the rest."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head, self._rest = memoryview(head), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._head.nbytes:
+            n = min(len(buffer), self._head.nbytes)
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def read_csv_stream(stream: BinaryIO, name: str, params: Mapping[str, str]) -> Dataset:
+    """Read one CSV stream (a Pipe-mode FIFO) to its end."""
+    weighted, leading = _layout(params)
+    head = stream.read(_SNIFF_BYTES)
+    if not head:
+        raise DataFormatError(f"CSV stream {name} is empty.")
+    delimiter = _delimiter_of(head)
+    num_columns = _column_count(head, name, delimiter, leading)
+    source = io.BufferedReader(_Prefixed(head, stream), buffer_size=_BLOCK_BYTES)
+    parts = [batch for batch in _batches(source, name, delimiter, num_columns) if batch.num_rows]
+    total = sum(batch.num_rows for batch in parts)
     features = np.empty((total, num_columns - leading), dtype=np.float32)
     columns = np.empty((leading, total), dtype=np.float32)
-    offset = 0
-    for table in tables:
-        _fill(table, leading, features, columns, offset)
-        offset += table.num_rows
-    _check_leading_columns(columns, files, weighted)
-    return Dataset(features=features, labels=columns[0], weights=columns[1] if weighted else None)
+    at = 0
+    for batch in parts:
+        at = _put(batch, leading, features, columns, at)
+    del parts
+    _release_arrow_memory()
+    return _dataset(features, columns, name, weighted)

@@ -34,7 +34,12 @@ MAGIC = 0xCED7230A
 _MAGIC_BYTES = MAGIC.to_bytes(4, "little")
 _LENGTH_MASK = (1 << 29) - 1
 
-__all__ = ["MAGIC", "read_recordio_protobuf_files", "write_recordio_protobuf"]
+__all__ = [
+    "MAGIC",
+    "read_recordio_protobuf_bytes",
+    "read_recordio_protobuf_files",
+    "write_recordio_protobuf",
+]
 
 
 def _pad(length: int) -> int:
@@ -170,9 +175,13 @@ def _read_general(buf: bytes, name: str) -> tuple[Any, np.ndarray | None]:
 
 def read_recordio_protobuf_file(path: Path) -> tuple[Any, np.ndarray | None]:
     """Features (dense array or CSR) and labels (or None) of one file."""
-    buf = Path(path).read_bytes()
+    return read_recordio_protobuf_bytes(Path(path).read_bytes(), str(path))
+
+
+def read_recordio_protobuf_bytes(buf: bytes, name: str) -> tuple[Any, np.ndarray | None]:
+    """Features and labels of a RecordIO-protobuf buffer (a file's or a Pipe-mode stream's bytes)."""
     fast = _read_fast_dense(buf)
-    return fast if fast is not None else _read_general(buf, str(path))
+    return fast if fast is not None else _read_general(buf, name)
 
 
 def read_recordio_protobuf_files(files: list[Path], params: dict[str, str]) -> Dataset:

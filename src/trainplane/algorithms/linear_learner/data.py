@@ -10,8 +10,16 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from trainplane.algorithms.formats import CSV, RECORDIO_PROTOBUF, DataFormatError, Dataset, parse_content_type
+from trainplane.algorithms.formats import (
+    CSV,
+    PARQUET,
+    RECORDIO_PROTOBUF,
+    DataFormatError,
+    Dataset,
+    parse_content_type,
+)
 from trainplane.algorithms.formats import read_channel as _read_channel
+from trainplane.algorithms.formats.pipe import fifo_path, is_pipe, read_pipe
 from trainplane.algorithms.linear_learner.errors import ClientError
 from trainplane.algorithms.linear_learner.hyperparameters import BINARY, MULTICLASS, Hyperparameters
 
@@ -29,20 +37,30 @@ class Scaler:
     label_scale: float = 1.0
 
 
-def read_channel(name: str, directory: Path, channel_config: dict[str, Any]) -> Dataset:
+def read_channel(name: str, directory: Path, channel_config: dict[str, Any], epoch: int = 0) -> Dataset:
+    """One channel: the files of ``directory``, or in Pipe mode the FIFO ``<channel>_<epoch>`` beside it.
+
+    Formats: RecordIO-protobuf (the default) and CSV, in File or Pipe mode; Parquet (a trainplane
+    extension) in File mode only.
+    """
     content_type = channel_config.get("ContentType")
+    piped = is_pipe(channel_config)
     try:
         fmt, _ = parse_content_type(content_type, RECORDIO_PROTOBUF)
-        if fmt not in (CSV, RECORDIO_PROTOBUF):
+        if fmt not in (CSV, RECORDIO_PROTOBUF) and (piped or fmt != PARQUET):
             raise DataFormatError(
-                f"Content type {content_type} is not supported by Linear Learner; use "
-                "text/csv or application/x-recordio-protobuf."
+                f"Content type {content_type} is not supported by Linear Learner"
+                f"{' in Pipe mode' if piped else ''}; use text/csv or application/x-recordio-protobuf."
             )
-        data = _read_channel(directory, content_type, default_format=RECORDIO_PROTOBUF)
+        if piped:
+            data = read_pipe(directory.parent, name, epoch, content_type, default_format=RECORDIO_PROTOBUF)
+        else:
+            data = _read_channel(directory, content_type, default_format=RECORDIO_PROTOBUF)
     except DataFormatError as exc:
         raise ClientError(f"Channel '{name}': {exc}") from None
     if data.num_rows == 0:
-        raise ClientError(f"Channel '{name}' ({directory}) contains no records.")
+        where = fifo_path(directory.parent, name, epoch) if piped else directory
+        raise ClientError(f"Channel '{name}' ({where}) contains no records.")
     _release_reader_memory()
     return data
 

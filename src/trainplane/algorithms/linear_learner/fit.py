@@ -43,7 +43,9 @@ def fit_and_report(
     host: str,
     log: Log,
     cpus: int = 1,
+    later_epochs: Callable[[], Dataset] | None = None,
 ) -> LinearLearnerModel:
+    """Train, select, save and report. ``later_epochs`` (Pipe mode) gives each further epoch's data."""
     train_data, validation = channels["train"], channels.get("validation")
     torch.set_num_threads(threads_for(hp, train_data.num_features, cpus))
     saved = checkpoint.load_latest(checkpoint_dir, host) if checkpoint_dir else None
@@ -52,6 +54,7 @@ def fit_and_report(
     model = MultiLinear(train_data.num_features, hp, settings)
     loss = make_loss(hp, scaler.label_scale)
     trainer = Trainer(hp, train_data, validation, scaler, loss, data.example_weights(train_data, hp), model)
+    trainer.epoch_source = later_epochs
     state = FitState.start(model)
     if saved is not None:
         model.load_state_dict(saved["model"])
@@ -76,9 +79,11 @@ def select(hp: Hyperparameters, trainer: Trainer, state: FitState, calib: Datase
     if hp.predictor_type == BINARY and hp.binary_classifier_model_selection_criteria != "loss_function":
         y = np.asarray(calib.labels)[:limit]
         calibrated = []
+        buffer = np.empty((min(_MODEL_CHUNK, hp.num_models), limit), dtype=np.float32)  # reused per chunk
         for lo in range(0, hp.num_models, _MODEL_CHUNK):
-            scores = _binary_scores(state.best_P[:, lo : lo + _MODEL_CHUNK], calib, trainer, limit)
-            calibrated += [selection.calibrate(scores[:, i], y, hp) for i in range(scores.shape[1])]
+            scores = _binary_scores(state.best_P[:, lo : lo + _MODEL_CHUNK], calib, trainer, buffer)
+            calibrated += [selection.calibrate(scores[i], y, hp) for i in range(scores.shape[0])]
+        del buffer, scores
         index = selection.choose(np.array([value for _, value in calibrated]))
         threshold = calibrated[index][0]
     else:
@@ -89,14 +94,16 @@ def select(hp: Hyperparameters, trainer: Trainer, state: FitState, calib: Datase
     return LinearLearnerModel(hp.predictor_type, hp.loss, weights, bias, trainer.scaler, threshold, meta)
 
 
-def _binary_scores(P: torch.Tensor, dataset: Dataset, trainer: Trainer, limit: int) -> np.ndarray:
-    """Scores in the space the threshold applies to: probabilities for logistic, margins for hinge."""
+def _binary_scores(P: torch.Tensor, dataset: Dataset, trainer: Trainer, buffer: np.ndarray) -> np.ndarray:
+    """Scores ``[models, rows]`` in the space the threshold applies to: probabilities for logistic,
+    margins for hinge. Written into ``buffer`` (model-major, so each model's scores are contiguous)."""
     batches = Batcher(dataset, trainer.scaler)
-    out = np.empty((limit, P.shape[1]), dtype=np.float32)
+    limit = buffer.shape[1]
+    out = buffer[: P.shape[1]]
     for lo in range(0, limit, EVAL_BATCH):
         hi = min(lo + EVAL_BATCH, limit)
         s = linear_scores(P, batches(lo, hi))[..., 0]
-        out[lo:hi] = (torch.sigmoid(s) if trainer.hp.loss == "logistic" else s).numpy()
+        out[:, lo:hi] = (torch.sigmoid(s) if trainer.hp.loss == "logistic" else s).numpy().T
     return out
 
 

@@ -6,6 +6,7 @@ reader's temporary memory peak and torch's ~200 MiB of libraries are never resid
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import traceback
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from trainplane.algorithms.formats import Dataset
+from trainplane.algorithms.formats.pipe import is_pipe
 from trainplane.algorithms.linear_learner import data
 from trainplane.algorithms.linear_learner.errors import AlgorithmError, ClientError
 from trainplane.algorithms.linear_learner.hyperparameters import Hyperparameters, parse
@@ -56,8 +58,7 @@ def _fail(paths: MLPaths, message: str) -> int:
     return 1
 
 
-def _load_channels(paths: MLPaths, hp: Hyperparameters) -> dict[str, Dataset]:
-    config = _read_json(paths.inputdataconfig_file, {})
+def _load_channels(paths: MLPaths, hp: Hyperparameters, config: dict[str, Any]) -> dict[str, Dataset]:
     unknown = sorted(set(config) - set(data.CHANNELS))
     if unknown:
         raise ClientError(
@@ -76,9 +77,29 @@ def _load_channels(paths: MLPaths, hp: Hyperparameters) -> dict[str, Dataset]:
     return channels
 
 
+def _later_epochs(
+    paths: MLPaths, hp: Hyperparameters, config: dict[str, Any], feature_dim: int
+) -> Callable[[], Dataset] | None:
+    """In Pipe mode, the training data of epochs 1, 2, ... read from ``train_1``, ``train_2``, ..."""
+    train_config = config.get("train", {})
+    if not is_pipe(train_config):
+        return None
+    epochs = itertools.count(1)
+    directory = paths.channel("train")
+
+    def next_epoch() -> Dataset:
+        dataset = data.read_channel("train", directory, train_config, next(epochs))
+        data.check("train", directory, dataset, hp, feature_dim)
+        return dataset
+
+    return next_epoch
+
+
 def train(paths: MLPaths, host: str, log: Log, cpus: int = 1) -> None:
     hp = parse(_read_json(paths.hyperparameters_file, {}))
-    channels = _load_channels(paths, hp)
+    config = _read_json(paths.inputdataconfig_file, {})
+    channels = _load_channels(paths, hp, config)
+    later_epochs = _later_epochs(paths, hp, config, channels["train"].num_features)
     checkpoint_dir = None
     if paths.checkpointconfig_file.exists():
         local = _read_json(paths.checkpointconfig_file, {}).get("LocalPath", "/opt/ml/checkpoints")
@@ -87,4 +108,4 @@ def train(paths: MLPaths, host: str, log: Log, cpus: int = 1) -> None:
         log("Checkpoint loading and saving are disabled.")
     from trainplane.algorithms.linear_learner.fit import fit_and_report  # torch: only now (module docstring)
 
-    fit_and_report(hp, channels, paths.model, checkpoint_dir, host, log, cpus)
+    fit_and_report(hp, channels, paths.model, checkpoint_dir, host, log, cpus, later_epochs)

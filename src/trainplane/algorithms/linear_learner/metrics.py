@@ -116,17 +116,23 @@ def binary_metrics(score: np.ndarray, y: np.ndarray, threshold: float, beta: flo
 
 
 def roc_auc(score: np.ndarray, positive: np.ndarray) -> float:
-    """Mann-Whitney AUC with average ranks for ties (no scikit-learn import: it costs ~90 MiB RSS)."""
+    """Mann-Whitney AUC with average ranks for ties (no scikit-learn import: it costs ~90 MiB RSS).
+
+    Only the positives' rank sum is needed, so ranks are summed per tie group instead of being
+    scattered back to every row (keeps the temporaries small on million-row channels)."""
     order = np.argsort(score, kind="stable")
     s = score[order]
+    pos_sorted = positive[order]
+    del order
     starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    ends = np.r_[starts[1:], len(s)]
+    del s
+    ends = np.r_[starts[1:], len(positive)]
     average = (starts + ends + 1) / 2.0  # mean of the 1-based ranks in each tie group
-    ranks = np.empty(len(s))
-    ranks[order] = np.repeat(average, ends - starts)
+    positives_per_group = np.add.reduceat(pos_sorted.astype(np.int64), starts)
     n_pos = float(positive.sum())
-    n_neg = len(s) - n_pos
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    n_neg = len(positive) - n_pos
+    rank_sum = float(np.dot(average, positives_per_group))
+    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
 def multiclass_metrics(prob: np.ndarray, y: np.ndarray, top_k: int, beta: float) -> list[Metric]:

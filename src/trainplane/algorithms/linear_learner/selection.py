@@ -17,32 +17,23 @@ def default_threshold(loss: str) -> float:
 
 
 def calibrate(score: np.ndarray, y: np.ndarray, hp: Hyperparameters) -> tuple[float, float]:
-    """(threshold, criterion value; higher is better) for one model; predicts 1 iff score > threshold."""
-    criterion = hp.binary_classifier_model_selection_criteria
+    """(threshold, criterion value; higher is better) for one model; predicts 1 iff score > threshold.
+
+    Cut k predicts the top k scores as positive; only cuts between distinct scores are realisable. The
+    arrays are built one at a time and in place: on a 1M-row sample this keeps the temporaries near
+    40 MiB, which matters for the job's peak memory.
+    """
     if not np.all(np.isfinite(score)):
         return default_threshold(hp.loss), -np.inf
     order = np.argsort(-score, kind="stable")
     s, positive = score[order], (y[order] == 1)
+    del order
     n, n_pos = len(s), float(positive.sum())
-    # Cut k predicts the top k as positive; only cuts between distinct scores are realisable.
-    k = np.arange(n + 1)
-    tp = np.concatenate([[0.0], np.cumsum(positive)])
-    fp = k - tp
-    valid = np.ones(n + 1, dtype=bool)
-    valid[1:n] = s[:-1] != s[1:]
-    precision = np.divide(tp, k, out=np.ones(n + 1), where=k > 0)
-    recall = tp / n_pos if n_pos else np.ones(n + 1)
-    if criterion == "accuracy":
-        value = (tp + (n - n_pos - fp)) / n
-    elif criterion == "f_beta":
-        b2 = hp.f_beta**2
-        denom = b2 * precision + recall
-        value = np.divide((1 + b2) * precision * recall, denom, out=np.zeros(n + 1), where=denom > 0)
-    elif criterion == "precision_at_target_recall":
-        value = np.where(recall >= hp.target_recall, precision, -1.0 + recall)
-    else:  # recall_at_target_precision; cuts that miss the target rank below any that reach it
-        value = np.where(precision >= hp.target_precision, recall, -1.0 + precision)
-    value = np.where(valid, value, -np.inf)
+    tp = np.zeros(n + 1)
+    np.cumsum(positive, out=tp[1:])
+    del positive
+    value = _criterion(tp, n, n_pos, hp)
+    value[1:n][s[:-1] == s[1:]] = -np.inf
     best = int(np.argmax(value))
     if best == 0:
         threshold = float(s[0]) if n else default_threshold(hp.loss)
@@ -51,6 +42,31 @@ def calibrate(score: np.ndarray, y: np.ndarray, hp: Hyperparameters) -> tuple[fl
     else:
         threshold = float((s[best - 1] + s[best]) / 2)
     return threshold, float(value[best])
+
+
+def _criterion(tp: np.ndarray, n: int, n_pos: float, hp: Hyperparameters) -> np.ndarray:
+    """The selection criterion at every cut k = 0..n, given the true positives ``tp`` of each cut."""
+    criterion = hp.binary_classifier_model_selection_criteria
+    k = np.arange(n + 1, dtype=np.float64)
+    if criterion == "accuracy":  # (tp + tn) / n with tn = (n - n_pos) - (k - tp)
+        value = tp * 2.0
+        value -= k
+        value += n - n_pos
+        value /= n
+        return value
+    precision = np.divide(tp, k, out=np.ones(n + 1), where=k > 0)
+    del k
+    recall = tp / n_pos if n_pos else np.ones(n + 1)
+    if criterion == "f_beta":
+        b2 = hp.f_beta**2
+        denom = b2 * precision + recall
+        top = precision * recall
+        top *= 1 + b2
+        return np.divide(top, denom, out=np.zeros(n + 1), where=denom > 0)
+    if criterion == "precision_at_target_recall":
+        return np.where(recall >= hp.target_recall, precision, recall - 1.0)
+    # recall_at_target_precision; cuts that miss the target rank below any that reach it
+    return np.where(precision >= hp.target_precision, recall, precision - 1.0)
 
 
 def choose(values: np.ndarray) -> int:

@@ -20,7 +20,7 @@ import torch
 
 from trainplane.algorithms.formats import Dataset
 from trainplane.algorithms.linear_learner import checkpoint, metrics
-from trainplane.algorithms.linear_learner.data import Scaler
+from trainplane.algorithms.linear_learner.data import Scaler, example_weights
 from trainplane.algorithms.linear_learner.hyperparameters import Hyperparameters
 from trainplane.algorithms.linear_learner.losses import Loss
 from trainplane.algorithms.linear_learner.model import MultiLinear, linear_scores
@@ -97,13 +97,19 @@ class Trainer:
         model: MultiLinear,
     ) -> None:
         self.hp, self.scaler, self.loss, self.model = hp, scaler, loss, model
-        self.train_batches = Batcher(train, scaler)
-        self.y = labels_for_training(train.labels, scaler)  # type: ignore[arg-type]
-        self.w = None if weights is None else torch.from_numpy(weights)
-        self.n = train.num_rows
         self.validation = validation
         self.loss_unit = scaler.label_scale**loss.degree  # training-space loss -> original units
-        self.model.steps_per_epoch = -(-self.n // hp.mini_batch_size)
+        # Pipe mode: each epoch after the first trained one reads fresh data from this source.
+        self.epoch_source: Callable[[], Dataset] | None = None
+        self.use_train(train, weights)
+
+    def use_train(self, train: Dataset, weights: np.ndarray | None) -> None:
+        """Train on ``train`` from now on (the same dataset every epoch, unless a Pipe brings another)."""
+        self.train_batches = Batcher(train, self.scaler)
+        self.y = labels_for_training(train.labels, self.scaler)  # type: ignore[arg-type]
+        self.w = None if weights is None else torch.from_numpy(weights)
+        self.n = train.num_rows
+        self.model.steps_per_epoch = -(-self.n // self.hp.mini_batch_size)
 
     def train_epoch(self, epoch: int) -> tuple[np.ndarray, float]:
         """One pass over the training data; per-model mean loss (original units) and records/second."""
@@ -141,7 +147,11 @@ class Trainer:
         self, state: FitState, log: Callable[[str], None], host: str, checkpoint_dir: Path | None
     ) -> FitState:
         hp, model = self.hp, self.model
-        for epoch in range(state.epoch + 1, hp.epochs):
+        first = state.epoch + 1
+        for epoch in range(first, hp.epochs):
+            if epoch > first and self.epoch_source is not None:
+                fresh = self.epoch_source()
+                self.use_train(fresh, example_weights(fresh, hp))
             train_loss, throughput = self.train_epoch(epoch)
             log(metrics.epoch_line(host, epoch, "train", self.loss.objective_name, _best(train_loss)))
             watched = train_loss

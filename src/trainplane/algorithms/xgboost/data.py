@@ -12,11 +12,13 @@ from trainplane.algorithms.formats import (
     CSV,
     LIBSVM,
     PARQUET,
+    RECORDIO_PROTOBUF,
     DataFormatError,
     Dataset,
     list_data_files,
     parse_content_type,
 )
+from trainplane.algorithms.formats.pipe import is_pipe, read_pipe
 from trainplane.algorithms.xgboost.contract import JobContract
 from trainplane.algorithms.xgboost.errors import UserError
 
@@ -37,14 +39,29 @@ def _reader(fmt: str) -> Any:
         from trainplane.algorithms.formats.parquet import read_parquet_files
 
         return read_parquet_files
+    if fmt == RECORDIO_PROTOBUF:
+        from trainplane.algorithms.formats.recordio_protobuf import read_recordio_protobuf_files
+
+        return read_recordio_protobuf_files
     raise UserError(f"Content type {fmt} is not supported by trainplane's XGBoost yet.")
 
 
 def read_dataset(directory: Path, config: dict[str, Any], csv_weights: bool) -> Dataset:
-    """Read one channel; libsvm is the default format when ContentType is absent (as in the container)."""
-    if config.get("TrainingInputMode", "File") == "Pipe":
-        raise UserError("Pipe input mode is not supported yet; use File or FastFile.")
+    """Read one channel; libsvm is the default format when ContentType is absent (as in the container).
+
+    A Pipe-mode channel is read once, from the FIFO ``<channel>_0`` beside ``directory``.
+    """
     try:
+        if is_pipe(config):
+            extra = {"csv_weights": "1"} if csv_weights else {}
+            return read_pipe(
+                directory.parent,
+                directory.name,
+                0,
+                config.get("ContentType"),
+                default_format=LIBSVM,
+                extra_params=extra,
+            )
         fmt, params = parse_content_type(config.get("ContentType"), LIBSVM)
         files = list_data_files(directory)
         if not files:

@@ -1,0 +1,74 @@
+"""Pipe-mode feeder: FIFOs per epoch, early close ends an epoch, routing of Pipe channels."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trainplane.algorithms.formats.pipe import wait_for_fifo
+from trainplane.runtime.pipe import PipeChannels, PipeFeeder, channel_mode
+
+
+@pytest.fixture
+def feeder(tmp_path: Path) -> Iterator[PipeFeeder]:
+    source = tmp_path / "staged" / "train"
+    (source / "sub").mkdir(parents=True)
+    (source / "a.csv").write_bytes(b"1,2\n")
+    (source / "sub" / "b.csv").write_bytes(b"3,4\n" * 100_000)  # bigger than a pipe buffer
+    feeder = PipeFeeder("train", source, tmp_path / "data")
+    feeder.start()
+    yield feeder
+    feeder.stop()
+
+
+def read_epoch(data_dir: Path, epoch: int) -> bytes:
+    with wait_for_fifo(data_dir / f"train_{epoch}", timeout=10).open("rb") as stream:
+        return stream.read()
+
+
+def test_first_fifo_exists_before_anything_reads(feeder: PipeFeeder) -> None:
+    assert stat.S_ISFIFO((feeder.data_dir / "train_0").stat().st_mode)
+    assert not (feeder.data_dir / "train_1").exists()
+
+
+def test_each_epoch_streams_every_object_in_key_order(feeder: PipeFeeder) -> None:
+    expected = b"1,2\n" + b"3,4\n" * 100_000
+    assert read_epoch(feeder.data_dir, 0) == expected
+    assert read_epoch(feeder.data_dir, 1) == expected
+    assert not (feeder.data_dir / "train_0").exists()
+
+
+def test_closing_early_ends_the_epoch(feeder: PipeFeeder) -> None:
+    with wait_for_fifo(feeder.data_dir / "train_0", timeout=10).open("rb") as stream:
+        assert stream.read(4) == b"1,2\n"
+    assert read_epoch(feeder.data_dir, 1).startswith(b"1,2\n3,4\n")
+
+
+def test_stop_removes_the_waiting_fifo_and_ends_the_thread(feeder: PipeFeeder) -> None:
+    read_epoch(feeder.data_dir, 0)
+    wait_for_fifo(feeder.data_dir / "train_1", timeout=10)
+    feeder.stop()
+    assert feeder._thread is not None and not feeder._thread.is_alive()
+    assert os.listdir(feeder.data_dir) == []
+
+
+def test_pipe_channels_are_staged_privately_in_file_mode(tmp_path: Path) -> None:
+    pipes = PipeChannels(tmp_path / "pipe", tmp_path / "data")
+    piped = {"ChannelName": "train", "InputMode": "Pipe"}
+    channel, dest = pipes.route(piped, tmp_path / "data" / "train", "File")
+    assert channel["InputMode"] == "File" and dest == tmp_path / "pipe" / "train"
+    inherited, dest = pipes.route({"ChannelName": "validation"}, tmp_path / "data" / "validation", "Pipe")
+    assert inherited["InputMode"] == "File" and dest == tmp_path / "pipe" / "validation"
+    plain = {"ChannelName": "test", "InputMode": "File"}
+    assert pipes.route(plain, tmp_path / "data" / "test", "Pipe") == (plain, tmp_path / "data" / "test")
+    assert [feeder.name for feeder in pipes.feeders] == ["train", "validation"]
+
+
+def test_channel_mode_prefers_the_channel_then_the_job() -> None:
+    assert channel_mode({"InputMode": "Pipe"}, "File") == "Pipe"
+    assert channel_mode({}, "Pipe") == "Pipe"
+    assert channel_mode({}, None) == "File"
