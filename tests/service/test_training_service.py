@@ -174,7 +174,8 @@ def test_list_time_filters_take_datetimes_and_epoch_numbers(tp: TrainPlane, tmp_
     for name in ["t-1", "t-2", "t-3"]:
         tp.create_training_job(**script_job(name, tmp_path, "print(1)"))
     created = {
-        s["TrainingJobName"]: s["CreationTime"] for s in tp.list_training_jobs(MaxResults=10)["TrainingJobSummaries"]
+        s["TrainingJobName"]: s["CreationTime"]
+        for s in tp.list_training_jobs(MaxResults=10)["TrainingJobSummaries"]
     }
     after_first = tp.list_training_jobs(CreationTimeAfter=created["t-1"], SortOrder="Ascending")
     assert [s["TrainingJobName"] for s in after_first["TrainingJobSummaries"]] == ["t-2", "t-3"]
