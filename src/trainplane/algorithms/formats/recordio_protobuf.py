@@ -138,18 +138,19 @@ def _read_general(buf: bytes, name: str) -> tuple[Any, np.ndarray | None]:
         if tensor is None:
             raise DataFormatError(f"{name}: record {i} has no 'values' feature tensor")
         values = tensor.values.astype(np.float32, copy=False)
-        if tensor.keys is not None:
+        keys = tensor.keys
+        if keys is None and not len(values) and tensor.shape and int(np.prod(tensor.shape)):
+            keys = np.zeros(0, np.int64)  # a sparse all-zero row: protobuf omits the empty keys field
+        if keys is not None:
             sparse = True
-            if len(tensor.keys) != len(values):
-                raise DataFormatError(
-                    f"{name}: record {i} has {len(tensor.keys)} keys for {len(values)} values"
-                )
-            row_dim = tensor.shape[-1] if tensor.shape else int(tensor.keys.max(initial=-1)) + 1
-            indices.append(tensor.keys)
+            if len(keys) != len(values):
+                raise DataFormatError(f"{name}: record {i} has {len(keys)} keys for {len(values)} values")
+            row_dim = tensor.shape[-1] if tensor.shape else int(keys.max(initial=-1)) + 1
+            indices.append(keys)
         else:
             row_dim = len(values)
             indices.append(np.arange(row_dim))
-        if tensor.shape is not None and tensor.keys is None and int(np.prod(tensor.shape)) != len(values):
+        if tensor.shape is not None and keys is None and int(np.prod(tensor.shape)) != len(values):
             raise DataFormatError(f"{name}: record {i} has shape {tensor.shape} but {len(values)} values")
         if dim >= 0 and row_dim != dim and not (sparse and tensor.shape is None):
             raise DataFormatError(

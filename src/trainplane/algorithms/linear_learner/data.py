@@ -16,6 +16,7 @@ from trainplane.algorithms.formats import (
     RECORDIO_PROTOBUF,
     DataFormatError,
     Dataset,
+    list_data_files,
     parse_content_type,
 )
 from trainplane.algorithms.formats import read_channel as _read_channel
@@ -72,9 +73,18 @@ def _release_reader_memory() -> None:
         arrow.default_memory_pool().release_unused()
 
 
+def _where(name: str, directory: Path) -> str:
+    """``Channel 'train' (/opt/ml/input/data/train: a.csv, b.csv)``: the channel and its files."""
+    if not directory.is_dir():  # Pipe mode: the data came through FIFOs beside it
+        return f"Channel '{name}' ({directory}_<epoch> FIFO)"
+    files = [str(path.relative_to(directory)) for path in list_data_files(directory)]
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    return f"Channel '{name}' ({directory}: {shown})"
+
+
 def check(name: str, directory: Path, data: Dataset, hp: Hyperparameters, feature_dim: int | None) -> None:
-    """Reject data the predictor type cannot train on, naming the channel, row and value."""
-    where = f"Channel '{name}' ({directory})"
+    """Reject data the predictor type cannot train on, naming the channel, its files, row and value."""
+    where = _where(name, directory)
     if feature_dim is not None and data.num_features != feature_dim:
         raise ClientError(
             f"{where} has {data.num_features} features per record, expected feature_dim={feature_dim}."
