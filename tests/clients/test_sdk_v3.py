@@ -17,11 +17,6 @@ def test_model_trainer_trains_builtin_xgboost_with_logs(sdk_programs: dict[str, 
     assert result["job"] in result["all_jobs"]  # TrainingJob.get_all() pages through ListTrainingJobs
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime staging bug: an S3Prefix without a trailing '/' (v3's .../input/sm_drivers) stages "
-    "objects under <channel>/sm_drivers/ instead of <channel>/, so sm_train.sh is not where v3 runs it",
-)
 def test_model_trainer_trains_source_code_with_logs(sdk_programs: dict[str, Program]) -> None:
     result, output = sdk_programs["sdk3_train"].finish()
     assert result["status"] == "Completed"

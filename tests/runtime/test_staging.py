@@ -72,12 +72,17 @@ def test_prefix_with_slash_copies_objects_relative_to_it(src: Source, tmp_path: 
 
 
 def test_key_prefix_matches_by_string_and_keeps_the_last_segment(s3_src: Source, tmp_path: Path) -> None:
-    s3_src.put("train/data1.csv", "train/data2.csv", "train/data/x.csv", "train/other.csv")
-    assert stage(s3_src, channel(s3_src.base + "train/data"), tmp_path / "ch") == [
-        "data/x.csv",
-        "data1.csv",
-        "data2.csv",
-    ]
+    s3_src.put("train/data1.csv", "train/data2.csv", "train/other.csv")
+    assert stage(s3_src, channel(s3_src.base + "train/data"), tmp_path / "ch") == ["data1.csv", "data2.csv"]
+
+
+def test_a_folder_prefix_without_its_slash_stages_relative_to_the_folder(
+    s3_src: Source, tmp_path: Path
+) -> None:
+    # SageMaker SDK v3 uploads .../input/sm_drivers/sm_train.sh and passes .../input/sm_drivers.
+    s3_src.put("input/sm_drivers/sm_train.sh", "input/sm_drivers/lib/util.py")
+    staged = stage(s3_src, channel(s3_src.base + "input/sm_drivers"), tmp_path / "ch")
+    assert staged == ["lib/util.py", "sm_train.sh"]
 
 
 def test_file_uri_of_a_single_file_stages_that_file(tmp_path: Path) -> None:

@@ -397,3 +397,13 @@ def test_validates_a_thousand_typical_requests() -> None:
     bodies = [request(TrainingJobName=f"job-{i}") for i in range(1000)]
     results = [validate_input("CreateTrainingJob", body) for body in bodies]
     assert [r["TrainingJobName"] for r in results] == [f"job-{i}" for i in range(1000)]
+
+
+def test_unbounded_nesting_of_a_recursive_shape_is_a_validation_error_not_a_crash() -> None:
+    expression: dict[str, Any] = {}
+    current = expression
+    for _ in range(3000):
+        current["SubExpressions"] = [nested := {}]
+        current = nested
+    with pytest.raises(ValidationError, match="nested too deeply"):
+        validate_input("Search", {"Resource": "TrainingJob", "SearchExpression": expression})

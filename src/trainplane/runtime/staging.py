@@ -109,9 +109,17 @@ def _resolve(source: Mapping[str, Any], storage: ObjectStore) -> list[_Item]:
     else:
         prefix, uris = uri, _list_prefix(uri, storage)
     base = _base_of(prefix)
+    # A prefix naming a "folder" without its trailing slash (s3://b/input/sm_drivers, as SDK v3 sends it)
+    # stages the folder's objects relative to the folder, like s3://b/input/sm_drivers/ would.
+    folder = prefix.rstrip("/") + "/"
     items: dict[str, _Item] = {}
     for object_uri in sorted(uris):
-        rel = object_uri[len(base) :] if object_uri.startswith(base) else object_uri.rpartition("/")[2]
+        if object_uri.startswith(folder):
+            rel = object_uri[len(folder) :]
+        elif object_uri.startswith(base):
+            rel = object_uri[len(base) :]
+        else:
+            rel = object_uri.rpartition("/")[2]
         if not rel or rel.endswith("/"):
             continue  # a "folder" placeholder object, not data
         _check_rel(object_uri, rel)

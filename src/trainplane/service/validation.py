@@ -386,7 +386,11 @@ def validate_input(operation: str, params: dict[str, Any], *, service: str = "sa
     if not isinstance(params, dict):
         raise ValidationError("1 validation error detected: The request body must be a JSON object")
     errors: Errors = []
-    result: dict[str, Any] = walker(params, "", errors)
+    try:
+        result: dict[str, Any] = walker(params, "", errors)
+    except RecursionError:
+        # Recursive shapes (search expressions) let a hostile request nest without bound.
+        raise ValidationError("1 validation error detected: The request is nested too deeply") from None
     if errors:
         raise ValidationError(_summary(errors))
     return result
