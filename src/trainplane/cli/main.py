@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from trainplane.cli import env as env_command
+from trainplane.cli import lr_find as lr_find_command
 from trainplane.cli import output
 from trainplane.cli import server as server_command
 from trainplane.cli import spot as spot_command
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     spot_command.add_parsers(commands, jobs)
     server_command.add_parser(commands)
     env_command.add_parser(commands)
+    lr_find_command.add_parser(commands)
     return parser
 
 
@@ -140,6 +142,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "spot-test":
         with _client(args, run_jobs=True, spot_notice_seconds=args.notice_seconds) as client:
             return spot_command.run_spot_test(args, load_spec(args.spec), client, make_console())
+    if args.command == "lr-find":
+        return lr_find_command.run(args, make_console())
     if args.command == "quickstart":
         from trainplane.cli.quickstart import run_quickstart
 
