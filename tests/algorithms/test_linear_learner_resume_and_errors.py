@@ -61,7 +61,11 @@ def test_resume_continues_at_the_next_epoch_with_the_same_state(tmp_path: Path) 
     code, lines = run(resumed)
     assert code == 0
     assert any("Resuming from the checkpoint of epoch 1" in line for line in lines)
-    epochs = [line.split("epoch=")[1].split(",")[0] for line in lines if "epoch=" in line]
+    epochs = [
+        line.split("epoch=")[1].split(",")[0]
+        for line in lines
+        if line.startswith("#quality_metric") and "epoch=" in line
+    ]
     assert epochs == ["2", "3"]
     a = load_model(straight.model).predict(x)["score"]
     b = load_model(resumed.model).predict(x)["score"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -47,6 +48,33 @@ def progress_line(host: str, percent: float) -> str:
 
 def throughput_line(host: str, records_per_second: float) -> str:
     return f"#throughput_metric: host={host}, train throughput={records_per_second:.6g} records/second"
+
+
+def model_metrics_line(
+    host: str, epoch: int, model: int, values: dict[str, float], start: float, end: float
+) -> str:
+    """One model's per-epoch losses as the container's ``#metrics`` JSON line (§9.3 step 2)."""
+    body = {
+        "StartTime": round(start, 3),
+        "EndTime": round(end, 3),
+        "Dimensions": {
+            "Algorithm": "Linear Learner",
+            "Host": host,
+            "Operation": "training",
+            "epoch": epoch,
+            "model": model,
+        },
+        "Metrics": {
+            name: {"sum": value, "count": 1, "min": value, "max": value} for name, value in values.items()
+        },
+    }
+    return "#metrics " + json.dumps(body)
+
+
+def early_stopping_line(host: str, epoch: int, criteria: str, value: float) -> str:
+    return (
+        f"#early_stopping_criteria_metric: host={host}, epoch={epoch}, criteria={criteria}, value={value:.6g}"
+    )
 
 
 def metric_definitions(predictor_type: str | None = None) -> list[dict[str, str]]:

@@ -152,12 +152,21 @@ class Trainer:
             if epoch > first and self.epoch_source is not None:
                 fresh = self.epoch_source()
                 self.use_train(fresh, example_weights(fresh, hp))
+            started = time.time()
             train_loss, throughput = self.train_epoch(epoch)
             log(metrics.epoch_line(host, epoch, "train", self.loss.objective_name, _best(train_loss)))
-            watched = train_loss
+            watched, split = train_loss, "train"
             if self.validation is not None:
-                watched = self.dataset_loss(model.P, self.validation)
+                watched, split = self.dataset_loss(model.P, self.validation), "validation"
                 log(metrics.epoch_line(host, epoch, "validation", self.loss.objective_name, _best(watched)))
+            self._log_models(
+                log, host, epoch, train_loss, watched if split == "validation" else None, started
+            )
+            log(
+                metrics.early_stopping_line(
+                    host, epoch, f"{split}_{self.loss.objective_name}_objective", _best(watched)
+                )
+            )
             self._keep_best(state, torch.from_numpy(np.nan_to_num(watched, nan=np.inf)))
             current = _best(watched)
             reference = state.best_loss
@@ -180,6 +189,23 @@ class Trainer:
                 log(f"Early stopping criteria met after epoch {epoch}.")
                 break
         return state
+
+    def _log_models(
+        self,
+        log: Callable[[str], None],
+        host: str,
+        epoch: int,
+        train: np.ndarray,
+        validation: np.ndarray | None,
+        started: float,
+    ) -> None:
+        """A ``#metrics`` line per model with its epoch losses."""
+        name, ended = f"{self.loss.objective_name}_objective", time.time()
+        for i in range(len(train)):
+            values = {f"train_{name}": float(train[i])}
+            if validation is not None:
+                values[f"validation_{name}"] = float(validation[i])
+            log(metrics.model_metrics_line(host, epoch, i, values, started, ended))
 
     def _keep_best(self, state: FitState, losses: torch.Tensor) -> None:
         better = losses < state.best_model_loss
