@@ -83,6 +83,7 @@ class HyperbandStrategy(Strategy):
             ]
         )
         self._weights = weights / weights.sum()
+        self._bracket_cache: dict[tuple[int, int], int] = {}
 
     @property
     def brackets(self) -> range:
@@ -98,8 +99,11 @@ class HyperbandStrategy(Strategy):
 
     def bracket_of(self, position: int) -> int:
         """Bracket of the trial launched at ``position`` (0-based) in the history."""
-        rng = np.random.default_rng([self._seed, 1, position])  # stream 1: separate from suggestions
-        return int(rng.choice(len(self._weights), p=self._weights))
+        key = (self._seed, position)
+        if key not in self._bracket_cache:  # seeding a generator per trial per call adds up at 750 trials
+            rng = np.random.default_rng([self._seed, 1, position])  # stream 1: apart from suggestions
+            self._bracket_cache[key] = int(rng.choice(len(self._weights), p=self._weights))
+        return self._bracket_cache[key]
 
     def suggest(self, history: History) -> dict[str, str] | None:
         return self.space.from_unit(self._next_rng().random(self.space.dim))
