@@ -40,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--oversubscription", type=float, help="let jobs use this many times the machine's CPUs/memory"
     )
+    parser.add_argument(
+        "--executor", choices=["local", "ray"], help="run jobs here (local, default) or on a Ray cluster"
+    )
+    parser.add_argument(
+        "--ray-address", help="the Ray cluster for --executor ray (host:port, ray://..., auto)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser(
@@ -112,7 +118,10 @@ def make_console() -> Console:
 
 def _client(args: argparse.Namespace, *, run_jobs: bool, **overrides: Any) -> TrainPlane:
     settings = load_settings(home=args.home).with_overrides(
-        oversubscription=args.oversubscription, **overrides
+        oversubscription=args.oversubscription,
+        executor=args.executor,
+        ray_address=args.ray_address,
+        **overrides,
     )
     return TrainPlane(settings=settings, run_jobs=run_jobs)
 

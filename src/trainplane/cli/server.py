@@ -33,6 +33,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     s3 = server.add_mutually_exclusive_group()
     s3.add_argument("--s3", choices=["local"], help="'local': run a SeaweedFS S3 endpoint beside the API")
     s3.add_argument("--s3-endpoint", metavar="URL", help="use this existing S3-compatible endpoint")
+    # SUPPRESS: given after ``server`` they win; otherwise the global --executor/--ray-address stand.
+    server.add_argument("--executor", choices=["local", "ray"], default=argparse.SUPPRESS)
+    server.add_argument("--ray-address", default=argparse.SUPPRESS, help="Ray cluster for --executor ray")
     server.add_argument(
         "--no-executor", action="store_true", help="accept and store jobs but never run them (benchmarks)"
     )
@@ -62,7 +65,11 @@ def run(args: argparse.Namespace) -> int:
     if args.auth == "none" and not is_loopback(args.host):
         print(f"trainplane: --auth none is allowed only on a loopback bind, not {args.host}", file=sys.stderr)
         return 2
-    settings = load_settings(home=args.home).with_overrides(oversubscription=args.oversubscription)
+    settings = load_settings(home=args.home).with_overrides(
+        oversubscription=args.oversubscription,
+        executor=getattr(args, "executor", None),
+        ray_address=getattr(args, "ray_address", None),
+    )
     credentials = load_credentials(settings.home, os.environ)
     seaweed = SeaweedS3(settings.home / "seaweedfs", credentials.primary) if args.s3 == "local" else None
     platform = None
