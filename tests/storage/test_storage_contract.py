@@ -179,4 +179,19 @@ def test_the_router_and_every_backend_satisfy_the_object_store_protocol(tmp_path
 def test_public_names_are_exactly_all() -> None:
     public = {name for name in vars(trainplane.storage) if not name.startswith("_")}
     modules = {"base", "filesystem", "fsutil", "local_s3", "router", "s3", "uri"}
-    assert public - modules == set(trainplane.storage.__all__)
+    typing_names = {"TYPE_CHECKING", "Any"}
+    lazy = {"S3Store"}  # resolved on first access, so boto3 is imported only when used
+    assert public - modules - typing_names | lazy == set(trainplane.storage.__all__)
+    assert trainplane.storage.S3Store is S3Store
+
+
+def test_importing_the_runtime_pulls_in_no_control_plane_or_boto3() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trainplane.runtime.agent, trainplane.storage; "
+        "print(sorted(m for m in ('boto3', 'scipy', 'sqlalchemy', 'alembic') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -33,7 +33,8 @@ class LocalExecutor:
         records = []
         for launch in hosts:
             launch.agent_dir.mkdir(parents=True, exist_ok=True)
-            (launch.agent_dir / "spec.json").write_text(json.dumps(launch.spec, default=str))
+            spec = {**launch.spec, "sandbox": {"unavailable": self._sandbox_reason()}}
+            (launch.agent_dir / "spec.json").write_text(json.dumps(spec, default=str))
             env = dict(self._base_env)
             if launch.gpus:
                 env["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in launch.gpus)
@@ -57,6 +58,14 @@ class LocalExecutor:
                 }
             )
         return records
+
+    def _sandbox_reason(self) -> str | None:
+        # Probed once per control plane rather than once per agent (the probe runs bwrap).
+        if not hasattr(self, "_sandbox"):
+            from trainplane.runtime.sandbox import sandbox_available
+
+            self._sandbox: str | None = sandbox_available()
+        return self._sandbox
 
     def status(self, record: dict[str, Any]) -> HostStatus:
         agent_dir = Path(record["agent_dir"])

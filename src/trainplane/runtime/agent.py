@@ -32,7 +32,7 @@ import psutil
 from trainplane.runtime import checkpoint_sync, contract, script_mode
 from trainplane.runtime.paths import MLPaths
 from trainplane.runtime.pipe import PipeChannels
-from trainplane.runtime.program import Program, ProgramError, resolve_program
+from trainplane.runtime.program import Program, ProgramError, assume_sandbox, resolve_program
 
 _PR_SET_CHILD_SUBREAPER = 36
 STDERR_TAIL_LINES = 20
@@ -84,6 +84,8 @@ class Agent:
                 self._close_checkpoint_sync()
                 self.finish(143, None)
                 return 0
+            if "sandbox" in self.spec:
+                assume_sandbox(self.spec["sandbox"].get("unavailable"))
             program = resolve_program(
                 self.spec["algorithm_specification"],
                 dict(self.context.hyperparameters),
@@ -266,4 +268,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # result.json is written and every log line flushed: skip interpreter teardown, which can take
+    # seconds on a loaded machine and delays the control plane's view of the job's end.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

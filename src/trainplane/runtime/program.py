@@ -97,7 +97,17 @@ def _container_program(command: list[str], paths: MLPaths) -> Program:
     return Program(argv=command, cwd=paths.root, kind="command")
 
 
+_KNOWN_SANDBOX: dict[str, str | None] = {}
+
+
+def assume_sandbox(unavailable_reason: str | None) -> None:
+    """Use a probe result from the launching side instead of probing again in every agent."""
+    _KNOWN_SANDBOX["reason"] = unavailable_reason
+
+
 @functools.cache
 def _sandbox_unavailable_reason() -> str | None:
     """Probing bubblewrap runs a process; the answer does not change while the agent lives."""
+    if "reason" in _KNOWN_SANDBOX:
+        return _KNOWN_SANDBOX["reason"]
     return sandbox.sandbox_available()

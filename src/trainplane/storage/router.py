@@ -13,7 +13,6 @@ from pathlib import Path
 from trainplane.storage.base import ObjectInfo, ObjectStore
 from trainplane.storage.filesystem import FileStore
 from trainplane.storage.local_s3 import LocalS3Store
-from trainplane.storage.s3 import S3Store, resolve_endpoint
 from trainplane.storage.uri import parse_uri
 
 
@@ -64,7 +63,10 @@ def open_storage(
     ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``), else S3 emulated under ``local_s3_root``.
     """
     env = os.environ if environ is None else environ
-    endpoint = resolve_endpoint(s3_endpoint_url, env)
+    endpoint = s3_endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None
     if endpoint:
+        # boto3 costs ~100 ms to import: only processes that talk to an S3 endpoint pay for it.
+        from trainplane.storage.s3 import S3Store
+
         return Storage(S3Store(endpoint, env))
     return Storage(LocalS3Store(local_s3_root))

@@ -38,6 +38,7 @@ DEFAULT_REGION = "us-east-1"
 
 
 def resolve_endpoint(endpoint_url: str | None, environ: Mapping[str, str]) -> str | None:
+    # Keep in step with router.open_storage, which inlines this rule to avoid importing boto3.
     return endpoint_url or environ.get("AWS_ENDPOINT_URL_S3") or environ.get("AWS_ENDPOINT_URL") or None
 
 

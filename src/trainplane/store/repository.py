@@ -75,26 +75,26 @@ class Store:
         tags: Sequence[dict[str, str]] = (),
         message: str = "Starting the training job",
     ) -> TrainingJob:
+        row = TrainingJobRow(
+            name=name,
+            arn=arn,
+            status=JobStatus.IN_PROGRESS.value,
+            secondary_status="Starting",
+            request=request,
+            creation_time=now,
+            last_modified_time=now,
+            model_artifacts=model_artifacts,
+            tuning_job_arn=tuning_job_arn,
+            phase=Phase.QUEUED.value,
+            retries_used=0,
+            version=1,
+        )
+        transition = TransitionRow(job_name=name, status="Starting", start_time=now, message=message)
         try:
             with self._tx() as s:
-                s.add(
-                    TrainingJobRow(
-                        name=name,
-                        arn=arn,
-                        status=JobStatus.IN_PROGRESS.value,
-                        secondary_status="Starting",
-                        request=request,
-                        creation_time=now,
-                        last_modified_time=now,
-                        model_artifacts=model_artifacts,
-                        tuning_job_arn=tuning_job_arn,
-                        phase=Phase.QUEUED.value,
-                        retries_used=0,
-                        version=1,
-                    )
-                )
+                s.add(row)
                 s.flush()
-                s.add(TransitionRow(job_name=name, status="Starting", start_time=now, message=message))
+                s.add(transition)
                 for tag in tags:
                     s.merge(TagRow(resource_arn=arn, key=tag["Key"], value=tag["Value"]))
         except IntegrityError as exc:
@@ -102,10 +102,8 @@ class Store:
                 "Training job names must be unique within an AWS account and region, and a training job "
                 f"with this name already exists ({arn})"
             ) from exc
-        job = self.get_training_job(name)
-        if job is None:  # only if another process deleted it in between
-            raise ConflictError(f"Training job {name} vanished right after creation.")
-        return job
+        # Built from what was written (a copy), instead of reading it back.
+        return _job(row, [transition])
 
     def get_training_job(self, name: str) -> TrainingJob | None:
         with self._read() as s:
