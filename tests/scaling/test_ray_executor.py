@@ -46,6 +46,7 @@ def cluster() -> Iterator[Any]:
 
     node = {"node_ip_address": "127.0.0.1", "object_store_memory": 80 * 2**20, "include_dashboard": False}
     cluster = Cluster(initialize_head=True, head_node_args={**node, "num_cpus": 0})
+    ray.init(address=cluster.address, namespace="trainplane")  # the driver on the head, never removed
     for _ in range(2):
         cluster.add_node(**node, num_cpus=2, memory=9 * GIB, resources={"ml.m5.large": 1})
     cluster.wait_for_nodes()
