@@ -27,6 +27,9 @@ class Platform:
     def close(self) -> None:
         if self.reconciler is not None:
             self.reconciler.close()
+            close_executor = getattr(self.reconciler.executor, "close", None)
+            if close_executor is not None:
+                close_executor()
         self.store.engine.dispose()
 
 

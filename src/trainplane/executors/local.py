@@ -24,10 +24,15 @@ from trainplane.executors.base import HostLaunch, HostStatus
 class LocalExecutor:
     name = "local"
 
-    def __init__(self, python: str | None = None, base_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, python: str | None = None, base_env: dict[str, str] | None = None, *, warm_spare: bool = True
+    ) -> None:
         self._python = python or sys.executable
         self._base_env = dict(os.environ if base_env is None else base_env)
         self._children: dict[int, subprocess.Popen[bytes]] = {}
+        # A started agent waiting on stdin for its job: a launch then skips interpreter start-up and imports.
+        self._warm_spare = warm_spare
+        self._spare: subprocess.Popen[bytes] | None = None
 
     def launch(self, hosts: list[HostLaunch]) -> list[dict[str, Any]]:
         records = []
@@ -35,18 +40,10 @@ class LocalExecutor:
             launch.agent_dir.mkdir(parents=True, exist_ok=True)
             spec = {**launch.spec, "sandbox": {"unavailable": self._sandbox_reason()}}
             (launch.agent_dir / "spec.json").write_text(json.dumps(spec, default=str))
-            env = dict(self._base_env)
-            if launch.gpus:
-                env["CUDA_VISIBLE_DEVICES"] = ",".join(str(g) for g in launch.gpus)
-            with open(launch.agent_dir / "agent.log", "ab") as agent_log:
-                process = subprocess.Popen(
-                    [self._python, "-m", "trainplane.runtime.agent", str(launch.agent_dir)],
-                    stdin=subprocess.DEVNULL,
-                    stdout=agent_log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    start_new_session=True,
-                )
+            extra_env = {"CUDA_VISIBLE_DEVICES": ",".join(str(g) for g in launch.gpus)} if launch.gpus else {}
+            process = self._take_spare(launch.agent_dir, extra_env) or self._spawn(
+                launch.agent_dir, extra_env
+            )
             self._children[process.pid] = process
             records.append(
                 {
@@ -57,7 +54,57 @@ class LocalExecutor:
                     "agent_dir": str(launch.agent_dir),
                 }
             )
+        self.prepare_spare()
         return records
+
+    def _spawn(self, agent_dir: Path, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with open(agent_dir / "agent.log", "ab") as agent_log:
+            return subprocess.Popen(
+                [self._python, "-m", "trainplane.runtime.agent", str(agent_dir)],
+                stdin=subprocess.DEVNULL,
+                stdout=agent_log,
+                stderr=subprocess.STDOUT,
+                env={**self._base_env, **extra_env},
+                start_new_session=True,
+            )
+
+    def _take_spare(self, agent_dir: Path, extra_env: dict[str, str]) -> subprocess.Popen[bytes] | None:
+        spare, self._spare = self._spare, None
+        if spare is None or spare.poll() is not None or spare.stdin is None:
+            return None
+        try:
+            spare.stdin.write((json.dumps({"agent_dir": str(agent_dir), "env": extra_env}) + "\n").encode())
+            spare.stdin.close()
+        except OSError:
+            spare.kill()
+            return None
+        return spare
+
+    def prepare_spare(self) -> None:
+        """Start a spare agent now, so the next launch is fast (called after each launch)."""
+        if not self._warm_spare or (self._spare is not None and self._spare.poll() is None):
+            return
+        self._spare = subprocess.Popen(
+            [self._python, "-m", "trainplane.runtime.agent", "--spare"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=self._base_env,
+            start_new_session=True,
+        )
+
+    def close(self) -> None:
+        """Stop the spare agent; running agents are left alone (the next control plane adopts them)."""
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.poll() is None:
+            # Closing stdin makes the spare exit on its own; kill it if it does not.
+            if spare.stdin is not None:
+                spare.stdin.close()
+            try:
+                spare.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                spare.kill()
+                spare.wait()
 
     def _sandbox_reason(self) -> str | None:
         # Probed once per control plane rather than once per agent (the probe runs bwrap).

@@ -261,10 +261,33 @@ def _kill_leftovers() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--spare"]:
+        return _run_as_spare()
     if len(args) != 1:
-        print("usage: python -m trainplane.runtime.agent AGENT_DIR", file=sys.stderr)
+        print("usage: python -m trainplane.runtime.agent AGENT_DIR | --spare", file=sys.stderr)
         return 2
     return Agent(Path(args[0])).run()
+
+
+def _run_as_spare() -> int:
+    """Wait, fully imported, for one job: a JSON line ``{"agent_dir": ..., "env": {...}}`` on stdin.
+
+    End of input (the control plane closed the pipe or died) ends the spare without running anything.
+    """
+    import trainplane.runtime.staging
+    import trainplane.storage  # noqa: F401
+
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0
+    message = json.loads(line)
+    agent_dir = Path(message["agent_dir"])
+    os.environ.update(message.get("env", {}))
+    log_fd = os.open(agent_dir / "agent.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    return Agent(agent_dir).run()
 
 
 if __name__ == "__main__":
