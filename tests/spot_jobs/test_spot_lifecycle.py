@@ -80,3 +80,19 @@ def test_step_interruptions_restart_the_job_which_resumes_from_its_checkpoints(
     assert description["BillableTimeInSeconds"] < description["TrainingTimeInSeconds"]
     synced = sorted(p.name for p in (Path(tp.settings.home) / "s3" / "checkpoints" / "spot-steps").iterdir())
     assert synced == [f"step-{i:03d}" for i in range(1, 7)]
+
+
+def test_a_failing_checkpoint_sync_shows_in_the_logs_and_the_status_messages(
+    tp: TrainPlane, tmp_path: Path
+) -> None:
+    # No bucket "missing": every upload fails, is retried, and is reported instead of dropped.
+    request = spot_request("sync-fails", tmp_path, "none", CheckpointConfig={"S3Uri": "s3://missing/ck"})
+    tp.create_training_job(**request)
+    description = tp.wait_for_training_job("sync-fails", timeout=120)
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    assert any(
+        e.message.startswith("Checkpoint sync failed: upload of step-001")
+        for e in tp.log_events("sync-fails")
+    )
+    final = description["SecondaryStatusTransitions"][-1]["StatusMessage"]
+    assert final.startswith("Training job completed (checkpoint sync failing: upload of step-")

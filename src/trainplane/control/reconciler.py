@@ -331,8 +331,8 @@ class Reconciler:
         return stopped or job
 
     def _enforce_max_wait(self, job: TrainingJob, sup: Supervision) -> TrainingJob:
-        if not sup.spot or job.status != JobStatus.IN_PROGRESS:
-            return job
+        if not sup.spot or job.status != JobStatus.IN_PROGRESS or spot.fallback_enabled(job, self.settings):
+            return job  # with on-demand fallback the attempt runs on; its restart goes on-demand
         if self.clock.now() <= spot.max_wait_deadline(job):
             return job
         limit = job.request["StoppingCondition"].get("MaxWaitTimeInSeconds")

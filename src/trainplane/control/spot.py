@@ -18,7 +18,8 @@ seconds since the job's ``CreationTime``.
   MaxWaitTimeExceeded; spent while a spot attempt runs -> Stopping, then the same.
 * On-demand fallback (``TRAINPLANE_SPOT_ON_DEMAND_FALLBACK``, or the job's Environment entry of that
   name): when capacity would return only after MaxWait (or never), the job continues at once on
-  on-demand capacity, which is never interrupted and is billed at the on-demand price.
+  on-demand capacity, which is never interrupted and is billed at the on-demand price. MaxWait then
+  never stops a running spot attempt either: it runs on, and its restart (if any) goes on-demand.
 """
 
 from __future__ import annotations
