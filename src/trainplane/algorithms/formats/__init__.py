@@ -34,6 +34,11 @@ class Dataset:
         return int(self.features.shape[1])
 
 
+def is_sparse(x: Any) -> bool:
+    """``scipy.sparse.issparse`` without importing scipy (~15 MiB RSS) for dense-only jobs."""
+    return type(x).__module__.startswith("scipy.sparse")
+
+
 CSV = "csv"
 LIBSVM = "libsvm"
 PARQUET = "parquet"

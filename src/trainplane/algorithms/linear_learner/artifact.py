@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
+from trainplane.algorithms.formats import is_sparse
 from trainplane.algorithms.linear_learner.data import Scaler
 from trainplane.algorithms.linear_learner.hyperparameters import BINARY, MULTICLASS
 
@@ -46,7 +46,7 @@ class LinearLearnerModel:
         out = np.empty((x.shape[0], self.weights.shape[1]), dtype=np.float32)
         for lo in range(0, x.shape[0], _CHUNK):
             chunk = x[lo : lo + _CHUNK]
-            prod = chunk @ w if sp.issparse(chunk) else np.asarray(chunk, dtype=np.float32) @ w
+            prod = chunk @ w if is_sparse(chunk) else np.asarray(chunk, dtype=np.float32) @ w
             out[lo : lo + _CHUNK] = np.asarray(prod) + b
         return out
 
@@ -55,7 +55,8 @@ class LinearLearnerModel:
         ``predicted_label`` for classifiers."""
         s = self.raw_scores(x)
         if self.predictor_type == BINARY:
-            score = 1.0 / (1.0 + np.exp(-s[:, 0])) if self.loss == "logistic" else s[:, 0]
+            logistic = self.loss == "logistic"  # the sigmoid below, computed without overflow
+            score = np.exp(-np.logaddexp(0.0, -s[:, 0])) if logistic else s[:, 0]
             return {"score": score, "predicted_label": (score > self.threshold).astype(np.float32)}
         if self.predictor_type == MULTICLASS:
             e = np.exp(s - s.max(axis=1, keepdims=True))

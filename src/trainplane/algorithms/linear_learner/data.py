@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from trainplane.algorithms.formats import (
     CSV,
@@ -16,6 +15,7 @@ from trainplane.algorithms.formats import (
     RECORDIO_PROTOBUF,
     DataFormatError,
     Dataset,
+    is_sparse,
     list_data_files,
     parse_content_type,
 )
@@ -106,13 +106,13 @@ def check(name: str, directory: Path, data: Dataset, hp: Hyperparameters, featur
             f"{where}: label {float(y[bad[0]])!r} of record {bad[0]} is invalid; labels must be {rule} "
             f"({len(bad)} invalid labels)."
         )
-    values = data.features.data if sp.issparse(data.features) else data.features
+    values = data.features.data if is_sparse(data.features) else data.features
     for start in range(0, values.shape[0], _CHECK_ROWS):
         chunk = values[start : start + _CHECK_ROWS]
         if not np.isfinite(chunk).all():
             row = (
                 ""
-                if sp.issparse(data.features)
+                if is_sparse(data.features)
                 else f" in record {start + int(np.argmin(np.isfinite(chunk).all(axis=1)))}"
             )
             raise ClientError(f"{where}: features contain NaN or infinite values{row}.")
@@ -125,7 +125,7 @@ def fit_scaler(data: Dataset, hp: Hyperparameters) -> Scaler:
     shift, scale = np.zeros(f, np.float32), np.ones(f, np.float32)
     if hp.normalize_data:
         sample = data.features[:n]
-        if sp.issparse(sample):
+        if is_sparse(sample):
             mean = np.asarray(sample.mean(axis=0), dtype=np.float64).ravel()
             sq = np.asarray(sample.multiply(sample).mean(axis=0), dtype=np.float64).ravel()
             std = np.sqrt(np.maximum(sq - mean * mean, 0))
@@ -133,7 +133,7 @@ def fit_scaler(data: Dataset, hp: Hyperparameters) -> Scaler:
             mean = sample.mean(axis=0, dtype=np.float64)
             std = sample.std(axis=0, dtype=np.float64)
         # Sparse data is only scaled unless unbias_data=true: shifting would make every row dense.
-        unbias = hp.unbias_data if hp.unbias_data is not None else not sp.issparse(sample)
+        unbias = hp.unbias_data if hp.unbias_data is not None else not is_sparse(sample)
         if unbias:
             shift = mean.astype(np.float32)
         scale = np.where(std > 1e-12, std, 1.0).astype(np.float32)

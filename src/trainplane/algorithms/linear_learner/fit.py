@@ -19,7 +19,7 @@ from trainplane.algorithms.linear_learner.trainer import EVAL_BATCH, Batcher, Fi
 
 Log = Callable[[str], None]
 _WORK_PER_THREAD = 16_000_000  # multiply-adds per mini-batch step that justify one more thread
-_MODEL_CHUNK = 8  # models scored at once during calibration: bounds the [rows, models] score matrix
+_MODEL_CHUNK = 4  # models scored at once during calibration: bounds the [rows, models] score matrix
 
 
 def threads_for(hp: Hyperparameters, num_features: int, cpus: int) -> int:

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
+from trainplane.algorithms.formats import is_sparse
 from trainplane.algorithms.linear_learner.hyperparameters import Hyperparameters
 
 LR_MULTS = (1.0, 0.3, 3.0, 0.1, 10.0, 0.03, 30.0, 0.01)
@@ -69,7 +69,7 @@ def linear_scores(P: torch.Tensor, x: Any) -> torch.Tensor:
     rows, m, o = P.shape
     f = rows - 1
     w = P[:f].reshape(f, m * o)
-    out = torch.from_numpy(np.asarray(x @ w.numpy(), dtype=np.float32)) if sp.issparse(x) else x @ w
+    out = torch.from_numpy(np.asarray(x @ w.numpy(), dtype=np.float32)) if is_sparse(x) else x @ w
     out += P[f].reshape(1, m * o)
     return out.view(-1, m, o)
 
@@ -131,7 +131,7 @@ class MultiLinear:
         _, m, o = self.P.shape
         g2 = grad_scores.reshape(-1, m * o)
         gw = self.grad[: self.num_features].view(self.num_features, m * o)
-        if sp.issparse(x):
+        if is_sparse(x):
             gw.copy_(torch.from_numpy(np.asarray(x.T @ g2.numpy(), dtype=np.float32)))
         else:
             torch.mm(x.T, g2, out=gw)

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
-from trainplane.algorithms.formats import Dataset
+from trainplane.algorithms.formats import Dataset, is_sparse
 from trainplane.algorithms.linear_learner import checkpoint, metrics
 from trainplane.algorithms.linear_learner.data import Scaler, example_weights
 from trainplane.algorithms.linear_learner.hyperparameters import Hyperparameters
@@ -32,7 +31,7 @@ class Batcher:
     """Normalised row slices of one dataset, without ever materialising the normalised whole."""
 
     def __init__(self, data: Dataset, scaler: Scaler) -> None:
-        self.sparse = sp.issparse(data.features)
+        self.sparse = is_sparse(data.features)
         self.x: Any = (
             data.features.tocsr()
             if self.sparse
