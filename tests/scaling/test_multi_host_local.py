@@ -142,11 +142,6 @@ def _running(pid: int) -> bool:
         return False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finishing.outcome_of reports the first host in sorted order (algo-1, stopped by our SIGTERM), "
-    "not the host that failed first; needs the patch to control/finishing.py",
-)
 def test_the_failure_reason_names_the_host_that_failed_first(tp: TrainPlane, tmp_path: Path) -> None:
     tp.create_training_job(**two_hosts(script_job("who-failed", tmp_path, FAILING)))
     description = tp.wait_for_training_job("who-failed", timeout=120)

@@ -34,19 +34,26 @@ def outcome_of(job: TrainingJob, statuses: dict[str, HostStatus], killed: bool) 
     if job.status == JobStatus.STOPPING or job.stop_reason:
         secondary, message = stopped_status(job.stop_reason)
         return Outcome(JobStatus.STOPPED, secondary, message, None, True, None)
+    # The host that failed first explains the failure: the others were then stopped by us (exit 143).
+    failed = sorted(
+        (result.get("time", float("inf")), host, result)
+        for host, status in statuses.items()
+        if (result := status.result) is not None and result.get("exit_code") != 0
+    )
+    if failed:
+        _, _, result = failed[0]
+        reason = result.get("failure_reason") or f"AlgorithmError: exit code {result.get('exit_code')}"
+        return Outcome(
+            JobStatus.FAILED, "Failed", "Training job failed", reason, False, result.get("exit_code")
+        )
     for host in sorted(statuses):
-        result = statuses[host].result
-        if result is None:
+        if statuses[host].result is None:
+            detail = statuses[host].detail or "killed by the operating system, or out of memory?"
             reason = (
                 f"InternalServerError: The training process of host {host} exited without reporting a "
-                "result (killed by the operating system, or out of memory?)."
+                f"result ({detail})."
             )
             return Outcome(JobStatus.FAILED, "Failed", "Training job failed", reason, False, None)
-        if result.get("exit_code") != 0:
-            reason = result.get("failure_reason") or f"AlgorithmError: exit code {result.get('exit_code')}"
-            return Outcome(
-                JobStatus.FAILED, "Failed", "Training job failed", reason, False, result.get("exit_code")
-            )
     return Outcome(JobStatus.COMPLETED, "Completed", "Training job completed", None, True, 0)
 
 
@@ -171,14 +178,17 @@ def _discard_staged_data(sup: Supervision) -> None:
 
 
 def handle_lost(
-    store: Store, clock: Clock, job: TrainingJob, attempt: Attempt, lost_hosts: list[str]
+    store: Store,
+    clock: Clock,
+    job: TrainingJob,
+    attempt: Attempt,
+    lost_hosts: list[str],
+    why: str = "ended while the control plane was not running, without reporting a result",
 ) -> None:
-    """Hosts vanished without a result while no control plane watched: retry or fail, never hang."""
+    """Hosts vanished (no result while no control plane watched, or their node was lost): retry under
+    the job's RetryStrategy or fail with the reason — never hang."""
     now = clock.now()
-    reason = (
-        f"InternalServerError: The training process of {', '.join(lost_hosts)} ended while the control plane "
-        "was not running, without reporting a result."
-    )
+    reason = f"InternalServerError: The training process of {', '.join(lost_hosts)} {why}."
     store.update_attempt(
         job.name, attempt.number, status=AttemptStatus.LOST.value, end_time=now, reason=reason
     )

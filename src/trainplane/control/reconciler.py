@@ -270,10 +270,18 @@ class Reconciler:
         job = self._enforce_max_runtime(job)
         job = self._enforce_max_wait(job, sup)
         self._interrupt_if_due(job, sup, statuses)
+        self._note_preemption(job, sup, statuses)
         self._deliver_stop(job, sup, statuses)
         if all(not s.alive for s in statuses.values()):
             sup.ingest(self.store, self.executor)  # lines written just before exit
             sup.finishing = True
+            if sup.lost_hosts and sup.interrupted_at is None and job.status == JobStatus.IN_PROGRESS:
+                attempt = next(a for a in self.store.attempts(job.name) if a.number == sup.attempt)
+                why = f"lost its node ({sup.lost_detail})"
+                self._finishing[job.name] = self._pool.submit(
+                    finishing.handle_lost, self.store, self.clock, job, attempt, sup.lost_hosts, why
+                )
+                return
             if sup.interrupted_at is not None and job.status == JobStatus.IN_PROGRESS:
                 self._finishing[job.name] = self._pool.submit(
                     finishing.end_interrupted, self.store, self.clock, job.name, sup, self.id
@@ -359,9 +367,33 @@ class Reconciler:
         self.store.update_training_job(job.name, now=now, secondary="Interrupted", message=message)
         log.info("job %s attempt %d: %s", job.name, sup.attempt, message)
 
+    def _note_preemption(self, job: TrainingJob, sup: Supervision, statuses: dict[str, HostStatus]) -> None:
+        """A node lost or drained under a host (Ray): a spot job takes the interruption path (notice,
+        checkpoint, resume elsewhere); any other job is retried under RetryStrategy or failed."""
+        preempted = sorted(h for h, s in statuses.items() if s.preempted)
+        if (
+            not preempted
+            or sup.lost_hosts
+            or sup.interrupted_at is not None
+            or job.status != JobStatus.IN_PROGRESS
+        ):
+            return
+        detail = "; ".join(d for h in preempted if (d := statuses[h].detail)) or "node preempted"
+        if sup.spot:
+            sup.interrupted_at = self.clock.now()
+            message = f"Spot capacity reclaimed: {', '.join(preempted)} lost its node ({detail})"
+            self.store.update_training_job(
+                job.name, now=sup.interrupted_at, secondary="Interrupted", message=message
+            )
+            return
+        sup.lost_hosts, sup.lost_detail = preempted, detail
+
     def _deliver_stop(self, job: TrainingJob, sup: Supervision, statuses: dict[str, HostStatus]) -> None:
         failed_host = any(
-            s.result is not None and s.result.get("exit_code") not in (0, None) for s in statuses.values()
+            s.preempted
+            or (not s.alive and s.result is None)
+            or (s.result is not None and s.result.get("exit_code") not in (0, None))
+            for s in statuses.values()
         )
         interrupted = sup.interrupted_at is not None
         stopping = job.status == JobStatus.STOPPING or failed_host or interrupted

@@ -33,6 +33,8 @@ class Supervision:
     spot: bool = False  # this attempt runs on spot capacity
     notice: Interruption | None = None  # the interruption this attempt will get (spot only)
     interrupted_at: float | None = None  # when a spot interruption notice was delivered
+    lost_hosts: list[str] = field(default_factory=list)  # hosts whose node was lost (not spot)
+    lost_detail: str = ""
     progress: int = 0  # steps done, for step-based interruption schedules (control.spot.step_of)
     sync_warning: str | None = None  # the last checkpoint-sync failure a host reported
 
