@@ -188,6 +188,27 @@ def build_report(rows: list, seeds: dict[str, int], n: int, wall: float) -> list
     return lines
 
 
+BEGIN, END = "<!-- sample-efficiency:begin -->", "<!-- sample-efficiency:end -->"
+
+
+def _write_section(path: str, text: str) -> None:
+    """Replace this benchmark's marked section of ``path`` (shared with other HPO benchmarks), or
+    put it first when absent."""
+    section = f"{BEGIN}\n{text}\n{END}\n"
+    try:
+        with open(path) as f:
+            current = f.read()
+    except FileNotFoundError:
+        current = ""
+    if BEGIN in current and END in current:
+        before, rest = current.split(BEGIN, 1)
+        updated = before + section + rest.split(END, 1)[1].lstrip("\n")
+    else:
+        updated = "# HPO benchmark results\n\n" + section + "\n" + current.lstrip("\n")
+    with open(path, "w") as f:
+        f.write(updated)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 seeds, 50 trials")
@@ -225,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         command = "python benchmarks/hpo/sample_efficiency.py " + " ".join(argv or sys.argv[1:])
         head = [
-            "# Sample-efficiency benchmark",
+            "## Sample efficiency (`sample_efficiency.py`, tuning-package engineer)",
             "",
             f"- Command: `{command.strip()}`",
             f"- Date: {datetime.date.today().isoformat()}",
@@ -233,8 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.workers} worker processes, Python {platform.python_version()}",
             "",
         ]
-        with open(args.write, "w") as f:
-            f.write("\n".join(head + lines) + "\n")
+        _write_section(args.write, "\n".join(head + lines))
     return 0
 
 
