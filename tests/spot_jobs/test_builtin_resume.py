@@ -45,23 +45,31 @@ def builtin_request(tmp_path: Path, name: str, image: str, hyperparameters: dict
 
 
 def test_xgboost_resumes_and_trains_only_the_remaining_rounds(tp: TrainPlane, tmp_path: Path) -> None:
-    hps = {"num_round": "30", "objective": "binary:logistic", "max_depth": "3", "eta": "0.3"}
+    # Rounds take milliseconds: the interruptions are spaced so that each lands well before the job
+    # could finish (a notice reaches the job one reconciler tick after the step is logged).
+    hps = {"num_round": "300", "objective": "binary:logistic", "max_depth": "3", "eta": "0.3"}
     request = builtin_request(tmp_path, "xgb", XGBOOST_IMAGE, hps)
-    report = spot_test(tp, request, 0, {"type": "schedule", "at_steps": [10, 20]})
+    report = spot_test(tp, request, 0, {"type": "schedule", "at_steps": [60, 160]})
     spot, base = report["spot"], report["uninterrupted"]
     assert report["resumed"], report
     assert spot["status"] == base["status"] == "Completed"
     assert [a["status"] for a in spot["attempts"]] == ["interrupted", "interrupted", "succeeded"]
     # Rounds are checkpointed every round: at most the round in progress is trained again.
     assert all(r is not None and r <= 1 for r in report["redone_steps"])
-    assert spot["attempts"][-1]["last_step"] == 30
+    assert spot["attempts"][-1]["last_step"] == 300
     assert spot["final_metrics"] == base["final_metrics"]  # same seed, same model
 
 
 def test_linear_learner_resumes_from_its_epoch_checkpoint(tp: TrainPlane, tmp_path: Path) -> None:
-    hps = {"predictor_type": "binary_classifier", "epochs": "8", "mini_batch_size": "100", "num_models": "2"}
+    hps = {
+        "predictor_type": "binary_classifier",
+        "epochs": "80",
+        "mini_batch_size": "100",
+        "num_models": "2",
+        "early_stopping_patience": "1000",
+    }
     request = builtin_request(tmp_path, "ll", LINEAR_LEARNER_IMAGE, hps)
-    report = spot_test(tp, request, 0, {"type": "schedule", "at_steps": [3]})
+    report = spot_test(tp, request, 0, {"type": "schedule", "at_steps": [10]})
     spot = report["spot"]
     assert report["resumed"], report
     assert [a["status"] for a in spot["attempts"]] == ["interrupted", "succeeded"]
