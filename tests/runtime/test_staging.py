@@ -76,9 +76,7 @@ def test_key_prefix_matches_by_string_and_keeps_the_last_segment(s3_src: Source,
     assert stage(s3_src, channel(s3_src.base + "train/data"), tmp_path / "ch") == ["data1.csv", "data2.csv"]
 
 
-def test_a_folder_prefix_without_slash_stages_relative_to_the_folder(
-    s3_src: Source, tmp_path: Path
-) -> None:
+def test_a_folder_prefix_without_slash_stages_relative_to_the_folder(s3_src: Source, tmp_path: Path) -> None:
     # SageMaker SDK v3 uploads .../input/sm_drivers/sm_train.sh and passes .../input/sm_drivers.
     s3_src.put("input/sm_drivers/sm_train.sh", "input/sm_drivers/lib/util.py")
     staged = stage(s3_src, channel(s3_src.base + "input/sm_drivers"), tmp_path / "ch")
