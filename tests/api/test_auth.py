@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import wire
+from api_rig import LiveApi, make_platform, serve
 
-from conftest import LiveApi, make_platform, serve
 from trainplane.api.credentials import credentials_path, load_credentials
 from trainplane.errors import ConfigurationError
 

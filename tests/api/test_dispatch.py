@@ -6,9 +6,9 @@ import json
 import xml.etree.ElementTree as ET
 
 import wire
+from api_rig import LiveApi
 from requests_data import training_request
 
-from conftest import LiveApi
 from trainplane.api.app import MAX_BODY_BYTES
 
 STS_NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"

@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 import wire
+from api_rig import LiveApi
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from requests_data import training_request
-
-from conftest import LiveApi
 
 OPERATIONS = [
     "SageMaker.CreateTrainingJob",

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from api_rig import make_platform
 from requests_data import training_request
 
-from conftest import make_platform
 from trainplane.api.errors import LogsInvalidParameter, LogsResourceNotFound
 from trainplane.api.logs import LOG_GROUP, LogsService
 from trainplane.platform import Platform

@@ -11,7 +11,6 @@ sleeping between polls (v2's log follower describes the job only every 30 s).
 from __future__ import annotations
 
 import io
-import json
 import os
 import shlex
 import signal
@@ -20,43 +19,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
 import numpy as np
 import pytest
+from client_rig import Program, Server
 
 REPO = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).parent / "programs"
 SOURCE_DIR = PROGRAMS / "source"
 VENVS = {"sdk2": REPO / ".venv-sdk2", "sdk3": REPO / ".venv-sdk3"}
 START_TIMEOUT = 90.0
-PROGRAM_TIMEOUT = 240.0
-
-
-@dataclass
-class Server:
-    url: str
-    home: Path
-    env: dict[str, str]  # what `trainplane env` exported
-    bucket: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def train_uri(self) -> str:
-        return f"s3://{self.bucket}/data/train/"
-
-    def client(self, service: str, **overrides: str) -> object:
-        env = self.env
-        return boto3.client(
-            service,
-            region_name=env["AWS_DEFAULT_REGION"],
-            endpoint_url=env["AWS_ENDPOINT_URL_S3" if service == "s3" else "AWS_ENDPOINT_URL_SAGEMAKER"],
-            aws_access_key_id=overrides.get("key", env["AWS_ACCESS_KEY_ID"]),
-            aws_secret_access_key=overrides.get("secret", env["AWS_SECRET_ACCESS_KEY"]),
-        )
 
 
 def _free_port() -> int:
@@ -149,25 +122,6 @@ def sdk_python(name: str) -> Path:
     if not python.exists() or subprocess.run(check, capture_output=True).returncode != 0:
         subprocess.run(["bash", str(REPO / "scripts" / "sdk-venvs.sh"), name], check=True, timeout=1800)
     return python
-
-
-@dataclass
-class Program:
-    name: str
-    process: subprocess.Popen[bytes]
-    output: Path
-    result: dict[str, object] | None = field(default=None)
-
-    def finish(self) -> tuple[dict[str, object], str]:
-        """(the JSON line the program printed last, everything it printed)."""
-        try:
-            self.process.wait(timeout=PROGRAM_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        text = self.output.read_text(errors="replace")
-        assert self.process.returncode == 0, f"{self.name} exited {self.process.returncode}:\n{text[-4000:]}"
-        return json.loads(text.strip().splitlines()[-1]), text
 
 
 @pytest.fixture(scope="session")

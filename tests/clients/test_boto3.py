@@ -12,8 +12,8 @@ import boto3
 import botocore.auth
 import pytest
 from botocore.exceptions import ClientError
+from client_rig import Server
 
-from conftest import Server
 from trainplane.cli.quickstart import quickstart_request
 
 pytestmark = pytest.mark.slow

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import Program
+from client_rig import Program
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,7 @@ from rich.table import Table
 
 from trainplane.client import TrainPlane
 from trainplane.control.spot import SOURCE_KEY, step_of
-from trainplane.control.supervision import stream_name
+from trainplane.control.supervision import attempt_stream
 from trainplane.runtime.metrics import escape_for_scanning
 from trainplane.service.describe import job_cost
 from trainplane.spot.billing import CostReport
@@ -150,7 +150,7 @@ def summarise(client: TrainPlane, name: str, started: float) -> RunSummary:
     events = store.log_events(name)
     attempts = []
     for attempt in store.attempts(name):
-        stream = stream_name(name, "algo-1", attempt.launch_time)
+        stream = attempt_stream(attempt, "algo-1")
         lines = [e.message for e in events if e.stream == stream]
         steps = [s for s in (step_of(escape_for_scanning(line)) for line in lines) if s is not None]
         restored = sum(int(line.split()[1]) for line in lines if line.startswith("Restored "))

@@ -20,7 +20,7 @@ from typing import Protocol
 from trainplane.catalog import capacity, instances
 from trainplane.clock import Clock
 from trainplane.control import finishing, plans, spot
-from trainplane.control.supervision import Supervision
+from trainplane.control.supervision import Supervision, stream_epoch
 from trainplane.errors import ConflictError
 from trainplane.executors.base import Executor, HostStatus
 from trainplane.runtime.metrics import MetricScanner
@@ -226,6 +226,11 @@ class Reconciler:
             job.name, now=now, phase=Phase.RUNNING.value, expected_owner=self.id, check_owner=True, **restart
         )
         records = self.executor.launch(launches)
+        # Stream names end in epoch seconds, as SageMaker's; attempts that restart within the same second
+        # (fast spot restarts) still need their own streams, so the number only ever grows.
+        epoch = max(int(now), max((stream_epoch(a) + 1 for a in attempts), default=0))
+        for record in records:
+            record["stream"] = f"{job.name}/{record['host']}-{epoch}"
         attempt = Attempt(
             job_name=job.name,
             number=number,

@@ -10,12 +10,26 @@ from trainplane.executors.base import Executor, HostStatus
 from trainplane.runtime.metrics import MetricScanner, escape_for_scanning
 from trainplane.spot.sources import Interruption
 from trainplane.store import Store
-from trainplane.store.records import MetricPoint
+from trainplane.store.records import Attempt, MetricPoint
 
 
 def stream_name(job_name: str, host: str, launch_time: float) -> str:
     """CloudWatch-style stream name: ``<job>/algo-1-<epoch seconds>``."""
     return f"{job_name}/{host}-{int(launch_time)}"
+
+
+def attempt_stream(attempt: Attempt, host: str) -> str:
+    """The log stream of one host of an attempt (recorded at launch; derived for older records)."""
+    for record in attempt.hosts:
+        if record.get("host") == host and record.get("stream"):
+            return str(record["stream"])
+    return stream_name(attempt.job_name, host, attempt.launch_time)
+
+
+def stream_epoch(attempt: Attempt) -> int:
+    name = attempt_stream(attempt, attempt.hosts[0]["host"]) if attempt.hosts else ""
+    suffix = name.rsplit("-", 1)[-1]
+    return int(suffix) if suffix.isdigit() else int(attempt.launch_time)
 
 
 @dataclass
@@ -47,6 +61,9 @@ class Supervision:
             self.progress += sum(1 for p in points if p.name == first)
 
     def stream(self, host: str) -> str:
+        for record in self.hosts:
+            if record.get("host") == host and record.get("stream"):
+                return str(record["stream"])
         return stream_name(self.job_name, host, self.launch_time)
 
     def ingest(self, store: Store, executor: Executor) -> None:
