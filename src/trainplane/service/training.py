@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +12,7 @@ from trainplane.clock import Clock, to_datetime
 from trainplane.errors import ResourceLimitExceeded, ResourceNotFound, ValidationError
 from trainplane.service import describe
 from trainplane.service.arns import model_artifacts_uri, training_job_arn
+from trainplane.service.pagination import decode_token, encode_token, epoch
 from trainplane.service.training_rules import check_create_training_job
 from trainplane.service.validation import validate_input
 from trainplane.settings import Settings
@@ -124,18 +124,18 @@ class TrainingService:
         filters: dict[str, Any] = {
             "name_contains": request.get("NameContains"),
             "status_equals": request.get("StatusEquals"),
-            "creation_after": _epoch(request.get("CreationTimeAfter")),
-            "creation_before": _epoch(request.get("CreationTimeBefore")),
-            "modified_after": _epoch(request.get("LastModifiedTimeAfter")),
-            "modified_before": _epoch(request.get("LastModifiedTimeBefore")),
+            "creation_after": epoch(request.get("CreationTimeAfter")),
+            "creation_before": epoch(request.get("CreationTimeBefore")),
+            "modified_after": epoch(request.get("LastModifiedTimeAfter")),
+            "modified_before": epoch(request.get("LastModifiedTimeBefore")),
             "sort_by": request.get("SortBy", "CreationTime"),
             "ascending": request.get("SortOrder", "Ascending") == "Ascending",
         }
-        offset = _decode_token(request.get("NextToken"), filters)
+        offset = decode_token(request.get("NextToken"), filters)
         jobs = self.store.list_training_jobs(**filters, offset=offset, limit=limit + 1)
         result: dict[str, Any] = {"TrainingJobSummaries": [describe.summary(j) for j in jobs[:limit]]}
         if len(jobs) > limit:
-            result["NextToken"] = _encode_token(offset + limit, filters)
+            result["NextToken"] = encode_token(offset + limit, filters)
         return result
 
     # ------------------------------------------------------------------ stop / delete
@@ -228,28 +228,6 @@ def _with_echo_defaults(request: dict[str, Any]) -> dict[str, Any]:
         echoed.setdefault(flag, False)
     echoed.pop("Tags", None)
     return echoed
-
-
-def _epoch(value: Any) -> float | None:
-    return None if value is None else round(value.timestamp(), 3)
-
-
-def _encode_token(offset: int, filters: dict[str, Any]) -> str:
-    payload = json.dumps({"o": offset, "f": filters}, sort_keys=True, default=str)
-    return base64.urlsafe_b64encode(payload.encode()).decode()
-
-
-def _decode_token(token: str | None, filters: dict[str, Any]) -> int:
-    if not token:
-        return 0
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(token.encode()))
-        offset = int(payload["o"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValidationError("Invalid NextToken.") from exc
-    if payload.get("f") != json.loads(json.dumps(filters, sort_keys=True, default=str)) or offset < 0:
-        raise ValidationError("The NextToken does not match the request's filters.")
-    return offset
 
 
 __all__ = ["TrainingService", "to_datetime"]

@@ -6,7 +6,6 @@ tuning jobs raise ``ResourceNotFound``; names are case-insensitive for uniquenes
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +17,7 @@ from trainplane.clock import Clock
 from trainplane.errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationError
 from trainplane.service import tuning_describe as shapes
 from trainplane.service.arns import tuning_job_arn
+from trainplane.service.pagination import decode_token, encode_token, epoch
 from trainplane.service.training import TrainingService
 from trainplane.service.training_rules import check_create_training_job
 from trainplane.service.tuning_definitions import build_strategies, child_request, definitions
@@ -145,10 +145,10 @@ class TuningService:
         filters: dict[str, Any] = {
             "name_contains": request.get("NameContains"),
             "status_equals": request.get("StatusEquals"),
-            "creation_after": _epoch(request.get("CreationTimeAfter")),
-            "creation_before": _epoch(request.get("CreationTimeBefore")),
-            "modified_after": _epoch(request.get("LastModifiedTimeAfter")),
-            "modified_before": _epoch(request.get("LastModifiedTimeBefore")),
+            "creation_after": epoch(request.get("CreationTimeAfter")),
+            "creation_before": epoch(request.get("CreationTimeBefore")),
+            "modified_after": epoch(request.get("LastModifiedTimeAfter")),
+            "modified_before": epoch(request.get("LastModifiedTimeBefore")),
             "sort_by": request.get("SortBy", "Name"),
             "ascending": request.get("SortOrder", "Ascending") == "Ascending",
         }
@@ -217,25 +217,3 @@ def raise_in_use(name: str) -> None:
     raise ResourceInUse(
         f"A hyperparameter tuning job with the name, {name}, already exists. Choose a different name."
     )
-
-
-def _epoch(value: Any) -> float | None:
-    return None if value is None else value.timestamp()
-
-
-def encode_token(offset: int, filters: dict[str, Any]) -> str:
-    payload = json.dumps({"o": offset, "f": filters}, sort_keys=True, default=str)
-    return base64.urlsafe_b64encode(payload.encode()).decode()
-
-
-def decode_token(token: str | None, filters: dict[str, Any]) -> int:
-    if not token:
-        return 0
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(token.encode()))
-        offset = int(payload["o"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValidationError("Invalid NextToken.") from exc
-    if payload.get("f") != json.loads(json.dumps(filters, sort_keys=True, default=str)) or offset < 0:
-        raise ValidationError("The NextToken does not match the request's filters.")
-    return offset

@@ -1,0 +1,37 @@
+"""List operations' NextToken and time filters, shared by every List* operation.
+
+A token is the offset of the next page together with the filters it was made for (opaque to clients),
+so a token cannot be replayed against a different query.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Any
+
+from trainplane.errors import ValidationError
+
+
+def encode_token(offset: int, filters: dict[str, Any]) -> str:
+    payload = json.dumps({"o": offset, "f": filters}, sort_keys=True, default=str)
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def decode_token(token: str | None, filters: dict[str, Any]) -> int:
+    if not token:
+        return 0
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset = int(payload["o"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValidationError("Invalid NextToken.") from exc
+    if payload.get("f") != json.loads(json.dumps(filters, sort_keys=True, default=str)) or offset < 0:
+        raise ValidationError("The NextToken does not match the request's filters.")
+    return offset
+
+
+def epoch(value: datetime | None) -> float | None:
+    """A request time filter as stored times are: epoch seconds at millisecond precision."""
+    return None if value is None else round(value.timestamp(), 3)
