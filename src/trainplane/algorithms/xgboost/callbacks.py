@@ -7,7 +7,9 @@ import sys
 from types import FrameType
 from typing import TextIO
 
+import numpy as np
 import xgboost as xgb
+from xgboost import collective
 
 
 def format_metric_line(epoch: int, evals_log: dict) -> str:
@@ -41,12 +43,16 @@ class MetricPrinter(xgb.callback.TrainingCallback):
 
 
 class StopOnSigterm(xgb.callback.TrainingCallback):
-    """With ``save_model_on_termination``: a SIGTERM ends training after the current round, so the
-    job loop can still save the model within the platform's grace period."""
+    """With ``save_model_on_termination``: a SIGTERM (a stop or spot interruption notice) ends training
+    after the round in progress, so that round is checkpointed (the checkpoint callback runs before this
+    one) and the job loop can save the model within the platform's grace period: no trained round is
+    lost at a notice. With several hosts the hosts agree (an all-reduce of the flag each round) on the
+    round to stop after, so none waits in a collective for a peer that already stopped."""
 
     def __init__(self) -> None:
         super().__init__()
         self.requested = False
+        self.stopped_after: int | None = None  # the last round trained, once stopped by SIGTERM
         self._previous: object = None
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
@@ -65,4 +71,10 @@ class StopOnSigterm(xgb.callback.TrainingCallback):
         return model
 
     def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: dict) -> bool:
-        return self.requested
+        stop = self.requested
+        if collective.is_distributed():
+            stop = bool(collective.allreduce(np.array([float(stop)]), collective.Op.MAX)[0])
+        if stop:
+            self.requested = True
+            self.stopped_after = model.num_boosted_rounds() - 1
+        return stop

@@ -39,7 +39,12 @@ def _resume(contract: JobContract) -> tuple[xgb.Booster | None, int]:
 
 
 def _callbacks(contract: JobContract, settings: TrainingSettings, stop: StopOnSigterm | None) -> list[Any]:
-    callbacks: list[Any] = [MetricPrinter()]
+    callbacks: list[Any] = []
+    if contract.checkpoint_dir is not None and contract.is_master:
+        # Before the metric line: a round the log reports (what step schedules and spot-test count) is
+        # a round already on disk, so a notice sent on seeing it never finds it unsaved.
+        callbacks.append(checkpointing.CheckpointCallback(contract.checkpoint_dir))
+    callbacks.append(MetricPrinter())
     if settings.early_stopping_rounds is not None:
         callbacks.append(
             xgb.callback.EarlyStopping(
@@ -49,11 +54,18 @@ def _callbacks(contract: JobContract, settings: TrainingSettings, stop: StopOnSi
                 save_best=False,
             )
         )
-    if contract.checkpoint_dir is not None and contract.is_master:
-        callbacks.append(checkpointing.CheckpointCallback(contract.checkpoint_dir))
     if stop is not None:
         callbacks.append(stop)
     return callbacks
+
+
+def _notice_message(contract: JobContract, last_round: int | None) -> str:
+    if last_round is None:
+        return "Training stopped by SIGTERM; saving the model trained so far."
+    saved = ""
+    if contract.checkpoint_dir is not None and contract.is_master:
+        saved = f", checkpoint {checkpointing.PREFIX}{last_round} written"
+    return f"Training stopped by SIGTERM after round {last_round}{saved}; saving the model trained so far."
 
 
 def _best_model(booster: xgb.Booster, settings: TrainingSettings) -> xgb.Booster:
@@ -111,7 +123,7 @@ def run(contract: JobContract, extra_params: dict[str, Any] | None = None) -> No
         callbacks = _callbacks(contract, settings, stop)
         booster = boost(settings, dmatrices, callbacks, start, settings.num_round - done)
     if stop is not None and stop.requested:
-        _log("Training stopped by SIGTERM; saving the model trained so far.")
+        _log(_notice_message(contract, stop.stopped_after))
     if contract.is_master:
         contract.paths.model.mkdir(parents=True, exist_ok=True)
         checkpointing.save_booster(_best_model(booster, settings), contract.paths.model / MODEL_NAME)
