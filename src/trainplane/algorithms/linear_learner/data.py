@@ -120,30 +120,59 @@ def check(name: str, directory: Path, data: Dataset, hp: Hyperparameters, featur
 
 def fit_scaler(data: Dataset, hp: Hyperparameters) -> Scaler:
     """Statistics from the first ``num_point_for_scaler`` rows (the input is expected to be shuffled)."""
-    n = min(hp.num_point_for_scaler, data.num_rows)
+    return scaler_from_moments(
+        scaler_moments(data, hp, hp.num_point_for_scaler), hp, is_sparse(data.features)
+    )
+
+
+def scaler_moments(data: Dataset, hp: Hyperparameters, limit: int) -> np.ndarray:
+    """Sums over the first ``limit`` rows, float64: ``[n, sum x (f), sum x^2 (f), sum y, sum y^2]``.
+
+    Sums (not means) so that several hosts' moments add up (an all-reduce) to those of their union.
+    """
+    n = min(limit, data.num_rows)
     f = data.num_features
-    shift, scale = np.zeros(f, np.float32), np.ones(f, np.float32)
-    if hp.normalize_data:
+    moments = np.zeros(2 * f + 3, dtype=np.float64)
+    moments[0] = n
+    if hp.normalize_data and n:
         sample = data.features[:n]
         if is_sparse(sample):
-            mean = np.asarray(sample.mean(axis=0), dtype=np.float64).ravel()
-            sq = np.asarray(sample.multiply(sample).mean(axis=0), dtype=np.float64).ravel()
-            std = np.sqrt(np.maximum(sq - mean * mean, 0))
+            moments[1 : f + 1] = np.asarray(sample.sum(axis=0), dtype=np.float64).ravel()
+            moments[f + 1 : 2 * f + 1] = np.asarray(
+                sample.multiply(sample).sum(axis=0), dtype=np.float64
+            ).ravel()
         else:
-            mean = sample.mean(axis=0, dtype=np.float64)
-            std = sample.std(axis=0, dtype=np.float64)
+            for lo in range(0, n, _CHECK_ROWS):  # chunked: no float64 copy of the whole sample
+                chunk = np.asarray(sample[lo : lo + _CHECK_ROWS], dtype=np.float64)
+                moments[1 : f + 1] += chunk.sum(axis=0)
+                moments[f + 1 : 2 * f + 1] += np.einsum("ij,ij->j", chunk, chunk)
+    if data.labels is not None and n:
+        y = data.labels[:n].astype(np.float64)
+        moments[-2:] = y.sum(), y @ y
+    return moments
+
+
+def scaler_from_moments(moments: np.ndarray, hp: Hyperparameters, sparse: bool) -> Scaler:
+    """The scaler of ``scaler_moments`` (possibly summed over hosts); std is the population std."""
+    f = (len(moments) - 3) // 2
+    n = max(float(moments[0]), 1.0)
+    shift, scale = np.zeros(f, np.float32), np.ones(f, np.float32)
+    if hp.normalize_data:
+        mean = moments[1 : f + 1] / n
+        std = np.sqrt(np.maximum(moments[f + 1 : 2 * f + 1] / n - mean * mean, 0))
         # Sparse data is only scaled unless unbias_data=true: shifting would make every row dense.
-        unbias = hp.unbias_data if hp.unbias_data is not None else not is_sparse(sample)
+        unbias = hp.unbias_data if hp.unbias_data is not None else not sparse
         if unbias:
             shift = mean.astype(np.float32)
         scale = np.where(std > 1e-12, std, 1.0).astype(np.float32)
     label_shift, label_scale = 0.0, 1.0
-    if data.labels is not None and (hp.normalize_label or hp.unbias_label):
-        y = data.labels[:n].astype(np.float64)
+    if hp.normalize_label or hp.unbias_label:
+        y_mean = moments[-2] / n
+        y_std = float(np.sqrt(max(moments[-1] / n - y_mean * y_mean, 0.0)))
         if hp.unbias_label:
-            label_shift = float(y.mean())
-        if hp.normalize_label and y.std() > 1e-12:
-            label_scale = float(y.std())
+            label_shift = float(y_mean)
+        if hp.normalize_label and y_std > 1e-12:
+            label_scale = y_std
     return Scaler(shift, scale, label_shift, label_scale)
 
 

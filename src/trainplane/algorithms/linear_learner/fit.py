@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from trainplane.algorithms.formats import Dataset
+from trainplane.algorithms.formats import Dataset, is_sparse
 from trainplane.algorithms.linear_learner import checkpoint, data, metrics, selection
 from trainplane.algorithms.linear_learner.artifact import LinearLearnerModel
+from trainplane.algorithms.linear_learner.distributed import Collective
 from trainplane.algorithms.linear_learner.hyperparameters import BINARY, MULTICLASS, Hyperparameters
 from trainplane.algorithms.linear_learner.losses import make_loss
 from trainplane.algorithms.linear_learner.model import MultiLinear, linear_scores, model_grid
@@ -44,24 +45,38 @@ def fit_and_report(
     log: Log,
     cpus: int = 1,
     later_epochs: Callable[[], Dataset] | None = None,
-) -> LinearLearnerModel:
-    """Train, select, save and report. ``later_epochs`` (Pipe mode) gives each further epoch's data."""
+    collective: Collective | None = None,
+) -> LinearLearnerModel | None:
+    """Train, select, save and report. ``later_epochs`` (Pipe mode) gives each further epoch's data.
+
+    With several hosts (``collective``), every host trains; only the leader prints metric lines,
+    checkpoints, selects, saves and returns the model (the others return None).
+    """
+    group = collective or Collective()
     train_data, validation = channels["train"], channels.get("validation")
     torch.set_num_threads(threads_for(hp, train_data.num_features, cpus))
-    saved = checkpoint.load_latest(checkpoint_dir, host) if checkpoint_dir else None
-    scaler = _restore_scaler(saved) if saved is not None else data.fit_scaler(train_data, hp)
+    if not group.is_leader:
+        log = _without_metrics(log)
+    saved = checkpoint.load_latest(checkpoint_dir, host) if checkpoint_dir and group.is_leader else None
+    saved = group.broadcast(saved)
+    scaler = _restore_scaler(saved) if saved is not None else _fit_scaler(train_data, hp, group)
     settings = model_grid(hp)
     model = MultiLinear(train_data.num_features, hp, settings)
     loss = make_loss(hp, scaler.label_scale)
-    trainer = Trainer(hp, train_data, validation, scaler, loss, data.example_weights(train_data, hp), model)
+    weights = data.example_weights(train_data, hp)
+    trainer = Trainer(hp, train_data, validation, scaler, loss, weights, model, group)
     trainer.epoch_source = later_epochs
     state = FitState.start(model)
     if saved is not None:
         model.load_state_dict(saved["model"])
         state = FitState.from_checkpoint(saved)
         log(f"Resuming from the checkpoint of epoch {state.epoch} in {checkpoint_dir}.")
-    log(f"Training {hp.num_models} models for up to {hp.epochs} epochs on {train_data.num_rows} records.")
+    hosts = f" ({group.world_size} hosts in all)" if group.world_size > 1 else ""
+    rows = train_data.num_rows
+    log(f"Training {hp.num_models} models for up to {hp.epochs} epochs on {rows} records{hosts}.")
     state = trainer.fit(state, log, host, checkpoint_dir)
+    if not group.is_leader:
+        return None
     chosen = select(hp, trainer, state, validation or train_data)
     described = settings.describe(chosen.meta["model_index"], hp)
     log("Best model found for hyperparameters: " + json.dumps(described))
@@ -70,6 +85,27 @@ def fit_and_report(
         report(host, split, chosen, dataset, trainer, state, log)
     log(metrics.progress_line(host, 100))
     return chosen
+
+
+def _fit_scaler(train_data: Dataset, hp: Hyperparameters, group: Collective) -> data.Scaler:
+    """Normalisation statistics of ``num_point_for_scaler`` rows in all, an equal share from each host."""
+    if group.world_size == 1:
+        return data.fit_scaler(train_data, hp)
+    share = -(-hp.num_point_for_scaler // group.world_size)
+    moments = torch.from_numpy(data.scaler_moments(train_data, hp, share))
+    sparse = torch.tensor([1.0 if is_sparse(train_data.features) else 0.0], dtype=torch.float64)
+    summed = group.all_sum(torch.cat([moments, sparse])).numpy()
+    return data.scaler_from_moments(summed[:-1], hp, bool(summed[-1] > 0))
+
+
+def _without_metrics(log: Log) -> Log:
+    """The log of a host other than the leader: no metric lines, which the leader alone prints (§11.14)."""
+
+    def quiet(line: str) -> None:
+        if not line.startswith("#"):
+            log(line)
+
+    return quiet
 
 
 def select(hp: Hyperparameters, trainer: Trainer, state: FitState, calib: Dataset) -> LinearLearnerModel:

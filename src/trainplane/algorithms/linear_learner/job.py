@@ -12,14 +12,17 @@ import sys
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trainplane.algorithms.formats import Dataset
+from trainplane.algorithms.formats import Dataset, list_data_files
 from trainplane.algorithms.formats.pipe import is_pipe
 from trainplane.algorithms.linear_learner import data
 from trainplane.algorithms.linear_learner.errors import AlgorithmError, ClientError
 from trainplane.algorithms.linear_learner.hyperparameters import Hyperparameters, parse
 from trainplane.runtime.paths import MLPaths
+
+if TYPE_CHECKING:
+    from trainplane.algorithms.linear_learner.distributed import Collective
 
 Log = Callable[[str], None]
 
@@ -41,14 +44,32 @@ def main(environ: Mapping[str, str], log: Log = _print) -> int:
     """Run one training job under ``TRAINPLANE_ML_ROOT``; 0 on success, 1 after writing output/failure."""
     paths = MLPaths.from_environ(environ)
     cpus = environ.get("SM_NUM_CPUS", "")
+    host = environ.get("SM_CURRENT_HOST", "algo-1")
     try:
-        train(paths, environ.get("SM_CURRENT_HOST", "algo-1"), log, int(cpus) if cpus.isdigit() else 1)
+        distributed = environ if _world_size(environ) > 1 else None
+        train(paths, host, log, int(cpus) if cpus.isdigit() else 1, distributed)
     except (ClientError, AlgorithmError) as exc:
         return _fail(paths, f"{exc.prefix}: {exc}")
     except Exception as exc:
         traceback.print_exc()
         return _fail(paths, f"AlgorithmError: {type(exc).__name__}: {exc}")
     return 0
+
+
+def _world_size(environ: Mapping[str, str]) -> int:
+    value = environ.get("WORLD_SIZE", "")
+    return int(value) if value.isdigit() else 1
+
+
+def _has_data(paths: MLPaths, config: dict[str, Any]) -> bool:
+    """SageMaker's inclusion rule for a host of a multi-host job: train files, and validation files
+    when that channel exists."""
+    train, validation = paths.channel("train"), paths.channel("validation")
+    if not train.is_dir() or not list_data_files(train):
+        return False
+    if "validation" in config or validation.is_dir():
+        return validation.is_dir() and bool(list_data_files(validation))
+    return True
 
 
 def _fail(paths: MLPaths, message: str) -> int:
@@ -95,10 +116,40 @@ def _later_epochs(
     return next_epoch
 
 
-def train(paths: MLPaths, host: str, log: Log, cpus: int = 1) -> None:
+def train(
+    paths: MLPaths, host: str, log: Log, cpus: int = 1, distributed: Mapping[str, str] | None = None
+) -> None:
+    """One host's part of the job; ``distributed`` (the environment, when WORLD_SIZE > 1) makes it one
+    member of a multi-host job (see ``distributed``)."""
     hp = parse(_read_json(paths.hyperparameters_file, {}))
     config = _read_json(paths.inputdataconfig_file, {})
-    channels = _load_channels(paths, hp, config)
+    with_data = _has_data(paths, config) if distributed else True
+    channels = _load_channels(paths, hp, config) if with_data else {}
+    collective = None
+    if distributed:
+        from trainplane.algorithms.linear_learner.distributed import Cluster, join
+
+        collective = join(Cluster.from_environ(distributed), with_data)
+        if collective is None:
+            log(f"Host {host} has no training data; it is excluded from distributed training.")
+            return
+    try:
+        _fit(paths, hp, config, channels, host, log, cpus, collective)
+    finally:
+        if collective is not None:
+            collective.close()
+
+
+def _fit(
+    paths: MLPaths,
+    hp: Hyperparameters,
+    config: dict[str, Any],
+    channels: dict[str, Dataset],
+    host: str,
+    log: Log,
+    cpus: int,
+    collective: Collective | None,
+) -> None:
     later_epochs = _later_epochs(paths, hp, config, channels["train"].num_features)
     checkpoint_dir = None
     if paths.checkpointconfig_file.exists():
@@ -108,4 +159,4 @@ def train(paths: MLPaths, host: str, log: Log, cpus: int = 1) -> None:
         log("Checkpoint loading and saving are disabled.")
     from trainplane.algorithms.linear_learner.fit import fit_and_report  # torch: only now (module docstring)
 
-    fit_and_report(hp, channels, paths.model, checkpoint_dir, host, log, cpus, later_epochs)
+    fit_and_report(hp, channels, paths.model, checkpoint_dir, host, log, cpus, later_epochs, collective)

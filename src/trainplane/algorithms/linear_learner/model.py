@@ -99,7 +99,10 @@ class MultiLinear:
         self.l1[f] = 0.0
         self.use_l1 = bool((self.l1 > 0).any())
         self.use_wd = bool((self.wd > 0).any())
-        self.grad = torch.zeros_like(self.P)
+        # The gradient (sums over a batch) and, in the last slot, the batch's row count: one flat buffer,
+        # so that distributed training all-reduces both with a single collective per step.
+        self.grad_buffer = torch.zeros(self.P.numel() + 1)
+        self.grad = self.grad_buffer[:-1].view_as(self.P)
         self.m1 = torch.zeros_like(self.P)
         self.m2 = torch.zeros_like(self.P)  # second moment (adam, rmsprop); tiny, so always kept
         self.t = 0
@@ -128,6 +131,11 @@ class MultiLinear:
 
     def step(self, x: Any, grad_scores: torch.Tensor, batch_size: int) -> None:
         """One optimizer update from d(mean loss)/d(scores) of a batch."""
+        self.accumulate(x, grad_scores)
+        self.apply(batch_size)
+
+    def accumulate(self, x: Any, grad_scores: torch.Tensor) -> None:
+        """``grad`` := the gradient of the batch's summed loss (``apply`` divides by the row count)."""
         _, m, o = self.P.shape
         g2 = grad_scores.reshape(-1, m * o)
         gw = self.grad[: self.num_features].view(self.num_features, m * o)
@@ -136,6 +144,9 @@ class MultiLinear:
         else:
             torch.mm(x.T, g2, out=gw)
         self.grad[self.num_features] = g2.sum(0).view(m, o)
+
+    def apply(self, batch_size: float) -> None:
+        """The update from ``grad`` (a gradient sum over ``batch_size`` rows): weight decay, lr, L1."""
         self.grad.div_(batch_size)
         if self.use_wd:
             self.grad.addcmul_(self.wd, self.P)

@@ -20,6 +20,7 @@ import torch
 from trainplane.algorithms.formats import Dataset, is_sparse
 from trainplane.algorithms.linear_learner import checkpoint, metrics
 from trainplane.algorithms.linear_learner.data import Scaler, example_weights
+from trainplane.algorithms.linear_learner.distributed import Collective
 from trainplane.algorithms.linear_learner.hyperparameters import Hyperparameters
 from trainplane.algorithms.linear_learner.losses import Loss
 from trainplane.algorithms.linear_learner.model import MultiLinear, linear_scores
@@ -94,8 +95,10 @@ class Trainer:
         loss: Loss,
         weights: np.ndarray | None,
         model: MultiLinear,
+        collective: Collective | None = None,
     ) -> None:
         self.hp, self.scaler, self.loss, self.model = hp, scaler, loss, model
+        self.collective = collective or Collective()  # several hosts: see ``distributed``
         self.validation = validation
         self.loss_unit = scaler.label_scale**loss.degree  # training-space loss -> original units
         # Pipe mode: each epoch after the first trained one reads fresh data from this source.
@@ -111,36 +114,63 @@ class Trainer:
         self.model.steps_per_epoch = -(-self.n // self.hp.mini_batch_size)
 
     def train_epoch(self, epoch: int) -> tuple[np.ndarray, float]:
-        """One pass over the training data; per-model mean loss (original units) and records/second."""
-        hp, model = self.hp, self.model
+        """One pass over the training data; per-model mean loss (original units) and records/second.
+
+        With several hosts every host takes the same number of steps (the most any host has; one out of
+        batches adds nothing) and each step applies the gradient summed over the hosts' batches.
+        """
+        hp, model, group = self.hp, self.model, self.collective
         start = time.perf_counter()
-        total = torch.zeros(hp.num_models, dtype=torch.float64)
+        total = torch.zeros(hp.num_models + 1, dtype=torch.float64)  # summed losses, then the row count
+        local_steps = -(-self.n // hp.mini_batch_size)
+        model.steps_per_epoch = group.all_max(local_steps)
         order = np.random.default_rng(epoch).permutation(model.steps_per_epoch)  # same order after resume
         for b in order.tolist():
             lo, hi = b * hp.mini_batch_size, min((b + 1) * hp.mini_batch_size, self.n)
-            xb = self.train_batches(lo, hi)
-            loss, grad = self.loss(model.scores(xb), self.y[lo:hi])
-            if self.w is not None:
-                wb = self.w[lo:hi]
-                loss = loss * wb[:, None]
-                grad = grad * wb[:, None, None]
-            total += loss.sum(0)
-            model.step(xb, grad, hi - lo)
+            if b < local_steps:
+                xb = self.train_batches(lo, hi)
+                loss, grad = self.loss(model.scores(xb), self.y[lo:hi])
+                if self.w is not None:
+                    wb = self.w[lo:hi]
+                    loss = loss * wb[:, None]
+                    grad = grad * wb[:, None, None]
+                total[:-1] += loss.sum(0)
+                if group.world_size == 1:
+                    model.step(xb, grad, hi - lo)
+                    continue
+                model.accumulate(xb, grad)
+                model.grad_buffer[-1] = hi - lo
+            else:
+                model.grad_buffer.zero_()
+            group.all_sum(model.grad_buffer)
+            model.apply(float(model.grad_buffer[-1]))
+        total[-1] = self.n
+        group.all_sum(total)
         elapsed = time.perf_counter() - start
-        return (total / self.n).numpy() * self.loss_unit, self.n / max(elapsed, 1e-9)
+        rows = float(total[-1])
+        return (total[:-1] / rows).numpy() * self.loss_unit, rows / max(elapsed, 1e-9)
 
     def dataset_loss(self, P: torch.Tensor, data: Dataset, limit: int | None = None) -> np.ndarray:
         """Unweighted mean loss of every model on (the first ``limit`` rows of) a dataset."""
+        n = min(data.num_rows, limit or data.num_rows)
+        return (self._loss_sum(P, data, 0, n) / n).numpy() * self.loss_unit
+
+    def replicated_loss(self, P: torch.Tensor, data: Dataset) -> np.ndarray:
+        """``dataset_loss`` of a dataset every host holds whole: each host sums its share, all-reduced."""
+        lo, hi = self.collective.shard(data.num_rows)
+        total = self.collective.all_sum(self._loss_sum(P, data, lo, hi))
+        return (total / data.num_rows).numpy() * self.loss_unit
+
+    def _loss_sum(self, P: torch.Tensor, data: Dataset, start: int, stop: int) -> torch.Tensor:
         batches = Batcher(data, self.scaler)
         y = labels_for_training(data.labels, self.scaler)  # type: ignore[arg-type]
-        n = min(data.num_rows, limit or data.num_rows)
         total = torch.zeros(P.shape[1], dtype=torch.float64)
         with torch.no_grad():
-            for lo in range(0, n, EVAL_BATCH):
-                hi = min(lo + EVAL_BATCH, n)
+            for lo in range(start, stop, EVAL_BATCH):
+                hi = min(lo + EVAL_BATCH, stop)
                 loss, _ = self.loss(linear_scores(P, batches(lo, hi)), y[lo:hi])
                 total += loss.sum(0)
-        return (total / n).numpy() * self.loss_unit
+        return total
 
     def fit(
         self, state: FitState, log: Callable[[str], None], host: str, checkpoint_dir: Path | None
@@ -156,7 +186,7 @@ class Trainer:
             log(metrics.epoch_line(host, epoch, "train", self.loss.objective_name, _best(train_loss)))
             watched, split = train_loss, "train"
             if self.validation is not None:
-                watched, split = self.dataset_loss(model.P, self.validation), "validation"
+                watched, split = self.replicated_loss(model.P, self.validation), "validation"
                 log(metrics.epoch_line(host, epoch, "validation", self.loss.objective_name, _best(watched)))
             self._log_models(
                 log, host, epoch, train_loss, watched if split == "validation" else None, started
@@ -182,7 +212,7 @@ class Trainer:
             state.epoch = epoch
             log(metrics.throughput_line(host, throughput))
             log(metrics.progress_line(host, round(100.0 * (epoch + 1) / hp.epochs, 2)))
-            if checkpoint_dir is not None:
+            if checkpoint_dir is not None and self.collective.is_leader:
                 checkpoint.save(checkpoint_dir, host, epoch, self.state_dict(state))
             if state.bad_epochs >= hp.early_stopping_patience:
                 log(f"Early stopping criteria met after epoch {epoch}.")
