@@ -2,7 +2,9 @@
 
 Run with ``python -m trainplane.algorithms.linear_learner`` under ``TRAINPLANE_ML_ROOT`` (an /opt/ml-shaped
 root). ``num_models`` linear models train in one vectorised pass (see ``model``), the best is chosen and
-calibrated on validation data (or a training sample) and saved.
+calibrated on validation data (or a training sample) and saved. With InstanceCount > 1 the hosts train
+one set of models together over torch.distributed (see ``distributed``); only the first host with data
+prints metrics, checkpoints and saves.
 
 Model artifact ``model/model_algo-1`` (format version 1) is a NumPy ``.npz`` archive (no pickles)::
 
