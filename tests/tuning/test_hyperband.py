@@ -8,8 +8,10 @@ from trainplane.tuning import (
     Trial,
     TrialStatus,
     infer_max_resource,
+    make_strategy,
     parse_parameter_ranges,
 )
+from trainplane.tuning.strategies import default_min_resource
 
 SPACE = parse_parameter_ranges(
     {"ContinuousParameterRanges": [{"Name": "lr", "MinValue": "0", "MaxValue": "1"}]}
@@ -28,7 +30,7 @@ def _single_bracket(max_resource=27, min_resource=1):
 
 
 def test_rungs_and_brackets_follow_the_reduction_factor():
-    strategy = HyperbandStrategy(SPACE, min_resource=1, max_resource=81, seed=0)
+    strategy = HyperbandStrategy(SPACE, min_resource=1, max_resource=81, brackets=5, seed=0)
     assert list(strategy.brackets) == [0, 1, 2, 3, 4]
     assert strategy.rungs(0) == [1, 3, 9, 27]
     assert strategy.rungs(2) == [9, 27]
@@ -36,11 +38,53 @@ def test_rungs_and_brackets_follow_the_reduction_factor():
 
 
 def test_bracket_assignment_is_seeded_and_favours_aggressive_brackets():
-    a = HyperbandStrategy(SPACE, max_resource=81, seed=5)
-    b = HyperbandStrategy(SPACE, max_resource=81, seed=5)
+    a = HyperbandStrategy(SPACE, min_resource=1, max_resource=81, brackets=5, seed=5)
+    b = HyperbandStrategy(SPACE, min_resource=1, max_resource=81, brackets=5, seed=5)
     draws = [a.bracket_of(i) for i in range(2000)]
     assert draws == [b.bracket_of(i) for i in range(2000)]
     assert draws.count(0) > draws.count(1) > draws.count(4) > 0
+
+
+def test_default_is_one_bracket_with_rungs_from_a_ninth_of_max_resource():
+    strategy = HyperbandStrategy(SPACE, max_resource=81, seed=0)
+    assert strategy.min_resource == 9
+    assert list(strategy.brackets) == [0]
+    assert strategy.rungs(0) == [9, 27]
+    assert {strategy.bracket_of(i) for i in range(100)} == {0}
+
+
+@pytest.mark.parametrize(
+    ("max_resource", "expected"), [(1, 1), (8, 1), (9, 1), (27, 3), (100, 11), (243, 27)]
+)
+def test_default_min_resource_is_a_ninth_of_max_resource(max_resource, expected):
+    assert default_min_resource(max_resource) == expected
+    assert HyperbandStrategy(SPACE, max_resource=max_resource, seed=0).min_resource == expected
+
+
+def test_make_strategy_uses_the_default_only_when_min_resource_is_omitted():
+    omitted = make_strategy("Hyperband", SPACE, hyperband={"MaxResource": 81}, seed=0)
+    explicit = make_strategy("Hyperband", SPACE, hyperband={"MaxResource": 81, "MinResource": 1}, seed=0)
+    inferred = make_strategy("Hyperband", SPACE, static_hyperparameters={"epochs": "27"}, seed=0)
+    assert isinstance(omitted, HyperbandStrategy) and omitted.min_resource == 9
+    assert isinstance(explicit, HyperbandStrategy) and explicit.rungs(0) == [1, 3, 9, 27]
+    assert isinstance(inferred, HyperbandStrategy) and inferred.rungs(0) == [3, 9]
+
+
+def test_a_slow_starter_is_not_judged_before_the_first_rung():
+    """Worst of all peers for eight epochs, then best by the first rung (epoch 9): never stopped."""
+    strategy = HyperbandStrategy(SPACE, max_resource=81, seed=0)
+    peers = [_trial(f"p{i}", [0.3 - 0.001 * e for e in range(27)]) for i in range(6)]
+    slow = [1.0 - 0.09 * e for e in range(9)]  # 1.0 at epoch 1, 0.28 at epoch 9
+    for epochs in range(1, 10):
+        trial = _trial("slow", slow[:epochs])
+        assert strategy.should_stop(trial, History((*peers, trial))) is False
+
+
+def test_more_brackets_spread_trials_and_split_peers():
+    strategy = HyperbandStrategy(SPACE, min_resource=1, max_resource=81, brackets=2, seed=3)
+    assert list(strategy.brackets) == [0, 1]
+    draws = [strategy.bracket_of(i) for i in range(300)]
+    assert set(draws) == {0, 1} and draws.count(0) > draws.count(1)
 
 
 def test_worse_than_top_third_at_a_rung_is_stopped():
@@ -114,3 +158,5 @@ def test_invalid_resources_are_range_errors():
         HyperbandStrategy(SPACE, min_resource=10, max_resource=5)
     with pytest.raises(RangeError):
         HyperbandStrategy(SPACE, max_resource=20_001)
+    with pytest.raises(RangeError):
+        HyperbandStrategy(SPACE, max_resource=81, brackets=0)

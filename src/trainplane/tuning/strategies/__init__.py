@@ -8,7 +8,11 @@ from trainplane.tuning.space import RangeError, SearchSpace
 from trainplane.tuning.strategies.base import Direction, History, Strategy, Trial, TrialStatus
 from trainplane.tuning.strategies.bayesian import BayesianStrategy
 from trainplane.tuning.strategies.grid import GridStrategy, grid_size
-from trainplane.tuning.strategies.hyperband import HyperbandStrategy, infer_max_resource
+from trainplane.tuning.strategies.hyperband import (
+    HyperbandStrategy,
+    default_min_resource,
+    infer_max_resource,
+)
 from trainplane.tuning.strategies.random import RandomStrategy
 
 
@@ -23,7 +27,8 @@ def make_strategy(
     """Build the strategy named by ``HyperParameterTuningJobConfig.Strategy``.
 
     ``hyperband`` is ``HyperbandStrategyConfig`` (``MinResource``/``MaxResource``); a missing
-    MaxResource is inferred from ``static_hyperparameters`` (``infer_max_resource``).
+    MaxResource is inferred from ``static_hyperparameters`` (``infer_max_resource``), a missing
+    MinResource defaults to a ninth of MaxResource (``default_min_resource``).
     """
     if name == "Random":
         return RandomStrategy(space, seed=seed)
@@ -39,8 +44,12 @@ def make_strategy(
                 "MaxResource must be specified in HyperbandStrategyConfig or inferable from a static "
                 "hyperparameter (epochs, numepochs, n-epochs, n_epochs, num_epochs)."
             )
+        min_resource = config.get("MinResource")
         return HyperbandStrategy(
-            space, min_resource=int(config.get("MinResource", 1)), max_resource=int(max_resource), seed=seed
+            space,
+            min_resource=int(min_resource) if min_resource is not None else None,
+            max_resource=int(max_resource),
+            seed=seed,
         )
     raise RangeError(f"Strategy '{name}' is not one of Bayesian, Random, Hyperband, Grid.")
 
@@ -55,6 +64,7 @@ __all__ = [
     "Strategy",
     "Trial",
     "TrialStatus",
+    "default_min_resource",
     "grid_size",
     "infer_max_resource",
     "make_strategy",
