@@ -6,6 +6,7 @@ import json
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -41,9 +42,9 @@ class Program:
     name: str
     process: subprocess.Popen[bytes]
     output: Path
-    result: dict[str, object] | None = field(default=None)
+    result: dict[str, Any] | None = field(default=None)
 
-    def finish(self) -> tuple[dict[str, object], str]:
+    def finish(self) -> tuple[dict[str, Any], str]:
         """(the JSON line the program printed last, everything it printed)."""
         try:
             self.process.wait(timeout=PROGRAM_TIMEOUT)

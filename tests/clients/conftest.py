@@ -136,6 +136,8 @@ def sdk_programs(server: Server, tmp_path_factory: pytest.TempPathFactory) -> It
         "sdk2_stop": ("sdk2", ["v2-stop", source]),
         "sdk3_builtin": ("sdk3", ["v3-xgboost", server.train_uri]),
         "sdk3_train": ("sdk3", ["v3-source", server.train_uri, source]),
+        "sdk2_tuner": ("sdk2", ["v2-tuner", server.train_uri]),
+        "sdk3_tuner": ("sdk3", ["v3-tuner", server.train_uri]),
     }
     outputs = tmp_path_factory.mktemp("sdk-output")
     programs = {}
