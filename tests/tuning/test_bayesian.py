@@ -103,3 +103,41 @@ def test_trials_outside_the_space_are_ignored():
     outside = Trial("w", {"x": "50", "y": "0"}, TrialStatus.COMPLETED, objective=-1e9)
     trials = (*_optimise(BayesianStrategy(QUADRATIC, seed=0), 10), outside)
     assert QUADRATIC.contains(BayesianStrategy(QUADRATIC, seed=0).suggest(History(trials)))
+
+
+def _two_equal_minima(cost_grows_with_x: bool) -> History:
+    # The objective has equally good minima at both ends of [0, 1]; the cost grows ~150-fold towards one
+    # end. Only the cost can break the tie.
+    trials = []
+    for i, x in enumerate(np.linspace(0.02, 0.98, 12)):
+        objective = -abs(float(x) - 0.5)
+        cost = float(np.exp(5 * x if cost_grows_with_x else 5 * (1 - x)))
+        trials.append(Trial(f"t{i}", {"x": repr(float(x))}, TrialStatus.COMPLETED, objective, cost=cost))
+    return History(tuple(trials), Direction.MINIMIZE)
+
+
+def test_cost_aware_mode_sends_proposals_to_the_cheap_one_of_two_equal_optima() -> None:
+    space = parse_parameter_ranges(
+        {"ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]}
+    )
+    for grows, cheap_end in ((True, 0.0), (False, 1.0)):
+        history = _two_equal_minima(grows)
+        proposals = [
+            float(BayesianStrategy(space, seed=seed, cost_aware=True).suggest(history)["x"])
+            for seed in range(6)
+        ]
+        assert all(abs(x - cheap_end) < 0.3 for x in proposals), (grows, proposals)
+
+
+def test_cost_aware_mode_without_costs_behaves_like_plain_bayesian() -> None:
+    space = parse_parameter_ranges(
+        {"ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]}
+    )
+    trials = tuple(
+        Trial(f"t{i}", {"x": repr(x)}, TrialStatus.COMPLETED, (x - 0.3) ** 2)
+        for i, x in enumerate(np.linspace(0, 1, 8))
+    )
+    history = History(trials, Direction.MINIMIZE)
+    assert BayesianStrategy(space, seed=5, cost_aware=True).suggest(history) == BayesianStrategy(
+        space, seed=5
+    ).suggest(history)

@@ -157,3 +157,13 @@ def test_tags_of_a_tuning_job_are_listed_and_added_through_the_tag_operations(ri
         {"Key": "env", "Value": "dev"},
         {"Key": "team", "Value": "ml"},
     ]
+
+
+def test_the_cost_aware_tag_turns_on_expected_improvement_per_dollar(rig: Rig) -> None:
+    from trainplane.service.tuning_definitions import build_strategies
+
+    request = tuning_request("costly", rig.tmp_path, strategy="Bayesian")
+    assert [getattr(s, "cost_aware", None) for s in build_strategies(request)] == [False]
+    request["Tags"] = [{"Key": "trainplane:cost-aware-acquisition", "Value": "true"}]
+    assert [getattr(s, "cost_aware", None) for s in build_strategies(request)] == [True]
+    rig.create(request)  # accepted through the API's validation, tag and all

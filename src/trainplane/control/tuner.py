@@ -15,6 +15,7 @@ either no trace of a launch or a record that the next owner completes: never a l
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import socket
@@ -63,6 +64,7 @@ class _Driven:
     launched: int
     parents: list[Trial]
     checked: dict[str, int] = field(default_factory=dict)  # child -> epochs already judged
+    costs: dict[str, float] = field(default_factory=dict)  # finished child -> dollars (cost-aware mode)
 
 
 class Tuner:
@@ -122,7 +124,21 @@ class Tuner:
         self, driven: _Driven, states: list[ChildState], direction: Direction, definition: str | None
     ) -> History:
         own = [s.trial for s in states if s.child.definition_name == definition]
+        if any(getattr(s, "cost_aware", False) for s in driven.strategies):
+            own = [self._priced(driven, t) for t in own]
         return History(tuple(driven.parents) + tuple(own), direction)
+
+    def _priced(self, driven: _Driven, trial: Trial) -> Trial:
+        """The trial with its dollar cost (cached once finished: a finished child's cost never changes)."""
+        if not trial.has_result:
+            return trial
+        cost = driven.costs.get(trial.id)
+        if cost is None:
+            cost = tuning_cost.child_cost(self.service, trial.id, self.clock.now())
+            if cost is None:
+                return trial
+            driven.costs[trial.id] = cost
+        return dataclasses.replace(trial, cost=cost)
 
     # ------------------------------------------------------------------ early stopping
     def _early_stop(

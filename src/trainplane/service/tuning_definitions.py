@@ -168,6 +168,18 @@ def strategy_seed(request: Mapping[str, Any], position: int) -> int | None:
     return None if seed is None else int(seed) + position
 
 
+COST_AWARE_TAG = "trainplane:cost-aware-acquisition"
+
+
+def cost_aware(request: Mapping[str, Any]) -> bool:
+    """trainplane extension (off by default): the tag ``trainplane:cost-aware-acquisition = true`` makes a
+    Bayesian tuning job rank candidates by expected improvement per expected dollar."""
+    return any(
+        t.get("Key") == COST_AWARE_TAG and t.get("Value", "").lower() == "true"
+        for t in request.get("Tags", [])
+    )
+
+
 def build_strategies(request: Mapping[str, Any]) -> list[Strategy]:
     """One fresh strategy per definition, seeded from RandomSeed (definition i gets seed + i)."""
     config = request["HyperParameterTuningJobConfig"]
@@ -179,6 +191,7 @@ def build_strategies(request: Mapping[str, Any]) -> list[Strategy]:
             seed=strategy_seed(request, i),
             hyperband=hyperband,
             static_hyperparameters=d.static,
+            cost_aware=cost_aware(request),
         )
         for i, d in enumerate(definitions(request))
     ]

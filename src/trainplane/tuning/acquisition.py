@@ -15,6 +15,7 @@ The optimiser is a three-stage search, cheap enough to stay inside the suggestio
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import scipy.optimize
@@ -69,20 +70,26 @@ def maximize_log_ei(
     n_random: int = 1024,
     n_local: int = 6,
     n_polish: int = 2,
+    penalty: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
-    """The snapped unit point with the highest log-EI found; ``anchors`` are good observed points."""
+    """The snapped unit point with the highest log-EI found; ``anchors`` are good observed points.
+
+    ``penalty`` (log of an expected cost per point) is subtracted from log-EI: the score is then
+    log(EI / expected cost), expected improvement per unit spent. Gradient polishing is skipped then.
+    """
+    score_of = _scorer(gp, best, penalty)
     dim = space.dim
     pools = [rng.random((n_random, dim))]
     if len(anchors):
         picks = anchors[rng.integers(len(anchors), size=n_random // 2)]
         pools.append(picks + rng.normal(scale=0.05, size=picks.shape))
     cand = space.snap(np.vstack(pools))
-    score = log_ei(gp, cand, best)
+    score = score_of(cand)
     order = np.argsort(-score)[:n_local]
     starts, start_scores = cand[order], score[order]
-    starts, start_scores = _local_search(gp, space, best, starts, start_scores, rng)
+    starts, start_scores = _local_search(score_of, space, starts, start_scores, rng)
     continuous = _continuous_mask(space)
-    if continuous.any():
+    if continuous.any() and penalty is None:
         for i in np.argsort(-start_scores)[:n_polish]:
             x, s = _polish(gp, space, best, starts[i], continuous)
             if s > start_scores[i]:
@@ -90,10 +97,17 @@ def maximize_log_ei(
     return starts[int(np.argmax(start_scores))]
 
 
+def _scorer(
+    gp: GaussianProcess, best: float, penalty: Callable[[np.ndarray], np.ndarray] | None
+) -> Callable[[np.ndarray], np.ndarray]:
+    if penalty is None:
+        return lambda q: log_ei(gp, q, best)
+    return lambda q: log_ei(gp, q, best) - penalty(q)
+
+
 def _local_search(
-    gp: GaussianProcess,
+    score_of: Callable[[np.ndarray], np.ndarray],
     space: SearchSpace,
-    best: float,
     x: np.ndarray,
     s: np.ndarray,
     rng: np.random.Generator,
@@ -105,7 +119,7 @@ def _local_search(
     for step in range(steps):
         sigma = 0.2 * 0.5**step
         trial = space.snap(np.repeat(x, per_step, axis=0) + rng.normal(scale=sigma, size=(k * per_step, dim)))
-        ts = log_ei(gp, trial, best).reshape(k, per_step)
+        ts = score_of(trial).reshape(k, per_step)
         j = np.argmax(ts, axis=1)
         better = ts[np.arange(k), j] > s
         x[better] = trial.reshape(k, per_step, dim)[np.arange(k), j][better]

@@ -23,6 +23,7 @@ def make_strategy(
     seed: int | None = None,
     hyperband: Mapping[str, int] | None = None,
     static_hyperparameters: Mapping[str, str] | None = None,
+    cost_aware: bool = False,
 ) -> Strategy:
     """Build the strategy named by ``HyperParameterTuningJobConfig.Strategy``.
 
@@ -33,7 +34,7 @@ def make_strategy(
     if name == "Random":
         return RandomStrategy(space, seed=seed)
     if name == "Bayesian":
-        return BayesianStrategy(space, seed=seed)
+        return BayesianStrategy(space, seed=seed, cost_aware=cost_aware)
     if name == "Grid":
         return GridStrategy(space, seed=seed)
     if name == "Hyperband":

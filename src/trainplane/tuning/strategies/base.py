@@ -54,6 +54,7 @@ class Trial:
     ``intermediate`` holds the objective metric's value at each epoch (one entry per report), so its
     length is the resource consumed. ``objective`` is the final value; for a stopped trial it is the last
     value it reported. ``finished_at`` (any monotonic number) orders results for completion criteria.
+    ``cost`` (dollars, or any positive unit) is what the trial cost to run, for cost-aware strategies.
     """
 
     id: str
@@ -62,6 +63,7 @@ class Trial:
     objective: float | None = None
     intermediate: tuple[float, ...] = ()
     finished_at: float | None = None
+    cost: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", TrialStatus(self.status))
