@@ -11,10 +11,14 @@ placement group is removed after its last host.
 
 A host whose actor died (its node was lost) or whose node is being drained (a preemption notice with a
 deadline) is reported with ``HostStatus.preempted``; a lost host also gets its siblings a SIGTERM, so
-the attempt ends instead of waiting for a peer that will not come back. Channels and checkpoints move
-through the object store: with ``s3_endpoint_url`` set every node reaches it; the local-directory store
-(``home/s3``) works only on a single-node cluster. ``ray`` is imported here only, when the executor is
-built: the base install never needs it.
+the attempt ends instead of waiting for a peer that will not come back. Each host's node is remembered
+once its group is placed: when the actor is gone and that node is dead, the host is lost whatever its
+agent managed to write (with every node on one machine, the agent outlives its node for a moment and
+records the exit 143 of the SIGTERM its parent's death sent it, which is no failure of the job).
+
+Channels and checkpoints move through the object store: with ``s3_endpoint_url`` set every node
+reaches it; the local-directory store (``home/s3``) works only on a single-node cluster. ``ray`` is
+imported here only, when the executor is built: the base install never needs it.
 """
 
 from __future__ import annotations
@@ -189,6 +193,7 @@ class RayExecutor:
         self._actor_class: Any = self._ray.remote(max_restarts=0, max_concurrency=4)(HostActor)
         self._started: set[str] = set()  # placement groups whose agents were started
         self._finished: dict[str, HostStatus] = {}  # actor name -> final status
+        self._nodes: dict[str, str] = {}  # actor name -> the node its bundle was placed on
         self._draining: dict[str, int] = {}
         self._draining_read = 0.0
         self._files = LocalExecutor()  # reads the copies made on this machine
@@ -260,10 +265,31 @@ class RayExecutor:
         actors = [self._actor(name) for name in record["actors"]]
         if any(actor is None for actor in actors):
             return False
+        self._remember_nodes(record["actors"], group)
         master_addr, master_port = self._ray.get(actors[0].address.remote())
         self._ray.get([actor.start.remote(master_addr, master_port) for actor in actors])
         self._started.add(group_name)
         return True
+
+    def _remember_nodes(self, names: list[str], group: Any) -> None:
+        placed = self._ray.util.placement_group_table(group).get("bundles_to_node_id", {})
+        for index, name in enumerate(names):
+            if placed.get(index):
+                self._nodes[name] = str(placed[index])
+
+    def _dead_node(self, record: dict[str, Any]) -> str | None:
+        """The node the host ran on, when Ray knows that node is dead; None if alive or unknown."""
+        node = self._nodes.get(record["actor"])
+        if node is None:
+            with contextlib.suppress(Exception):
+                from ray.util import get_placement_group
+
+                self._remember_nodes(record["actors"], get_placement_group(record["group"]))
+                node = self._nodes.get(record["actor"])
+        if node is None:
+            return None
+        alive = {str(n.get("NodeID")): bool(n.get("Alive")) for n in self._ray.nodes()}
+        return None if alive.get(node, False) else node
 
     # ----------------------------------------------------------------- watching
     def status(self, record: dict[str, Any]) -> HostStatus:
@@ -272,6 +298,8 @@ class RayExecutor:
             return self._finished[name]
         actor = self._actor(name)
         if actor is None:
+            if (node := self._dead_node(record)) is not None:
+                return self._lost(record, f"its Ray node {node[:12]} died")
             local = _file_status(record)
             if local.result is not None:  # collected before a control-plane restart
                 return self._finish(record, local)
@@ -284,7 +312,10 @@ class RayExecutor:
         try:
             state = self._ray.get(ready[0])
         except self._ray.exceptions.RayActorError as exc:
+            if (node := self._dead_node(record)) is not None:
+                return self._lost(record, f"its Ray node {node[:12]} died")
             return self._lost(record, str(exc).splitlines()[0] if str(exc) else "its Ray actor died")
+        self._nodes[name] = state["node"]
         if state["alive"]:
             draining = state["node"] in self._draining_nodes()
             return HostStatus(True, state["result"], state["events"], preempted=draining,
@@ -302,6 +333,7 @@ class RayExecutor:
 
     def _finish(self, record: dict[str, Any], status: HostStatus) -> HostStatus:
         self._finished[record["actor"]] = status
+        self._nodes.pop(record["actor"], None)
         actor = self._actor(record["actor"])
         if actor is not None:
             self._ray.kill(actor)
