@@ -2,7 +2,8 @@
 
 Without ``save_model_on_termination`` the process dies at SIGTERM, as the container does; each round is
 checkpointed before its metric line, so a notice sent on seeing round N finds xgboost-checkpoint.N.
-With it, the round in progress is finished, checkpointed and saved: nothing trained is lost.
+With it, the round in progress is finished, checkpointed and saved: nothing trained is lost; with
+several hosts, every host stops after the same round.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,7 +22,10 @@ import pytest
 import xgboost as xgb
 from sklearn.datasets import load_breast_cancer
 
+from jobs_helpers import channel, xgboost_job
+from trainplane import TrainPlane
 from trainplane.algorithms.xgboost import checkpointing, main
+from trainplane.cli.spot import spot_test
 from trainplane.runtime.paths import MLPaths
 
 pytestmark = pytest.mark.slow
@@ -39,6 +44,15 @@ def _layout(root: Path, hyperparameters: dict[str, str]) -> MLPaths:
     config = {"LocalPath": "/opt/ml/checkpoints", "S3Uri": "s3://bucket/ckpt"}
     paths.checkpointconfig_file.write_text(json.dumps(config))
     return paths
+
+
+def _parts(directory: Path, labels: np.ndarray, features: np.ndarray, parts: int) -> str:
+    directory.mkdir(parents=True)
+    for i, (y, x) in enumerate(
+        zip(np.array_split(labels, parts), np.array_split(features, parts), strict=True)
+    ):
+        np.savetxt(directory / f"part-{i}.csv", np.column_stack([y, x]), delimiter=",", fmt="%.6g")
+    return f"file://{directory}/"
 
 
 def _start(paths: MLPaths) -> subprocess.Popen[str]:
@@ -106,3 +120,36 @@ def test_notice_save_checkpoints_the_round_in_progress_and_the_model(tmp_path: P
     assert f"after round {last}, checkpoint xgboost-checkpoint.{last} written" in stderr
     model = xgb.Booster(model_file=str(paths.model / "xgboost-model"))
     assert model.num_boosted_rounds() == last + 1
+
+
+def test_two_hosts_stop_after_the_same_round_and_resume_with_nothing_redone(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(20000, 8))
+    labels = features @ rng.normal(size=8) + rng.normal(scale=0.1, size=20000)
+    train = channel("train", _parts(tmp_path / "train", labels[:16000], features[:16000], 4))
+    train["DataSource"]["S3DataSource"]["S3DataDistributionType"] = "ShardedByS3Key"
+    validation = channel("validation", _parts(tmp_path / "validation", labels[16000:], features[16000:], 1))
+    hps = {"num_round": "300", "max_depth": "6", "eta": "0.05", "save_model_on_termination": "true"}
+    request = xgboost_job("two", f"file://{tmp_path}/output", [train, validation], hps)
+    request["ResourceConfig"]["InstanceCount"] = 2
+    request["CheckpointConfig"] = {"S3Uri": "s3://checkpoints/two"}
+    environ = {
+        "TRAINPLANE_HOME": str(tmp_path / "home"),
+        "TRAINPLANE_OVERSUBSCRIPTION": "4",
+        "TRAINPLANE_SPOT_NOTICE_SECONDS": "30",
+    }
+    with TrainPlane(environ=environ) as tp:
+        report = spot_test(tp, request, 0, {"type": "schedule", "at_steps": [100]})
+        stopped = [e.message for e in tp.log_events("two-spot") if "stopped by SIGTERM after" in e.message]
+        transitions = tp.describe_training_job(TrainingJobName="two-spot")["SecondaryStatusTransitions"]
+        notice = next(t["StartTime"].timestamp() for t in transitions if t["Status"] == "Interrupted")
+        ended = tp._platform.store.attempts("two-spot")[0].end_time
+    spot = report["spot"]
+    assert [a["status"] for a in spot["attempts"]] == ["interrupted", "succeeded"]
+    rounds = {re.search(r"after round (\d+)", message).group(1) for message in stopped}  # type: ignore[union-attr]
+    assert len(stopped) == 2 and len(rounds) == 1  # both hosts stopped after the same round
+    assert report["redone_steps"] == [0] and report["resumed"]
+    assert spot["final_metrics"] == report["uninterrupted"]["final_metrics"]
+    # A host left waiting in the collective for a peer that stopped would hold the attempt until the
+    # kill at the end of the 30 s notice.
+    assert ended is not None and ended - notice < 15
