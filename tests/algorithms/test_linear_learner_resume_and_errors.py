@@ -127,3 +127,19 @@ def test_sparse_training_data(tmp_path: Path) -> None:
     model = load_model(paths.model)
     assert np.mean(model.predict(sp.csr_matrix(x))["predicted_label"] == y) >= 0.9
     assert not model.scaler.shift.any()  # sparse data is scaled, never shifted
+
+
+def test_an_epochs_lines_appear_only_after_its_checkpoint_is_written(tmp_path: Path) -> None:
+    # A spot notice is sent when the "epoch=N" line is seen; checkpoint N must already be on disk then.
+    x, y = data()
+    paths = make_root(tmp_path / "root", {**HPS, "epochs": "4"}, x, y, ckpt=True)
+    missing: list[str] = []
+
+    def log(line: str) -> None:
+        if ", epoch=" in line and " train " in line:
+            epoch = int(line.split("epoch=")[1].split(",")[0])
+            if not (paths.checkpoints / f"linear-learner-algo-1-epoch-{epoch:05d}.pt").exists():
+                missing.append(line)
+
+    assert main({"TRAINPLANE_ML_ROOT": str(paths.root), "SM_NUM_CPUS": "1"}, log=log) == 0
+    assert missing == []

@@ -177,10 +177,15 @@ class Trainer:
     ) -> FitState:
         hp, model = self.hp, self.model
         first = state.epoch + 1
+        final_log = log
         for epoch in range(first, hp.epochs):
             if epoch > first and self.epoch_source is not None:
                 fresh = self.epoch_source()
                 self.use_train(fresh, example_weights(fresh, hp))
+            # An epoch's lines are printed only after its checkpoint is written: a spot notice sent on
+            # seeing "epoch=N" then always finds checkpoint N, so a restart re-does no finished epoch.
+            pending: list[str] = []
+            log = pending.append
             started = time.time()
             train_loss, throughput = self.train_epoch(epoch)
             log(metrics.epoch_line(host, epoch, "train", self.loss.objective_name, _best(train_loss)))
@@ -214,8 +219,10 @@ class Trainer:
             log(metrics.progress_line(host, round(100.0 * (epoch + 1) / hp.epochs, 2)))
             if checkpoint_dir is not None and self.collective.is_leader:
                 checkpoint.save(checkpoint_dir, host, epoch, self.state_dict(state))
+            for line in pending:
+                final_log(line)
             if state.bad_epochs >= hp.early_stopping_patience:
-                log(f"Early stopping criteria met after epoch {epoch}.")
+                final_log(f"Early stopping criteria met after epoch {epoch}.")
                 break
         return state
 
