@@ -51,7 +51,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a moto S3 server started for this session and stopped (by PID) afterwards."""
     moto = Path(sys.executable).parent / "moto_server"
     if not moto.exists():
-        pytest.skip(f"moto_server not installed next to {sys.executable}")
+        raise RuntimeError(f"moto_server is not installed next to {sys.executable}: run scripts/test.sh")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("moto") / "moto.log"

@@ -20,7 +20,8 @@ from trainplane.executors.ray import bundle_for
 pytestmark = pytest.mark.slow
 # Before ray is imported: keep every node (and the GCS) on the loopback interface.
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-ray = pytest.importorskip("ray")
+import ray  # noqa: E402 - after the environment variable above
+
 GIB = 2**30
 
 

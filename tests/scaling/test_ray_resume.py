@@ -24,7 +24,8 @@ from trainplane.control.supervision import attempt_stream
 pytestmark = pytest.mark.slow
 # Before ray is imported: keep every node (and the GCS) on the loopback interface.
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-ray = pytest.importorskip("ray")
+import ray  # noqa: E402 - after the environment variable above
+
 GIB = 2**30
 NODE = {"node_ip_address": "127.0.0.1", "object_store_memory": 80 * 2**20, "include_dashboard": False}
 WORKER = {**NODE, "num_cpus": 2, "memory": 9 * GIB}
