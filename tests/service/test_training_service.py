@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -173,6 +174,7 @@ def test_tags_are_listed_added_and_removed(tp: TrainPlane) -> None:
 def test_list_time_filters_take_datetimes_and_epoch_numbers(tp: TrainPlane, tmp_path: Path) -> None:
     for name in ["t-1", "t-2", "t-3"]:
         tp.create_training_job(**script_job(name, tmp_path, "print(1)"))
+        time.sleep(0.01)  # times have millisecond precision, as SageMaker's: keep them distinct
     created = {
         s["TrainingJobName"]: s["CreationTime"]
         for s in tp.list_training_jobs(MaxResults=10)["TrainingJobSummaries"]

@@ -32,6 +32,20 @@ def decode_token(token: str | None, filters: dict[str, Any]) -> int:
     return offset
 
 
+def list_filters(request: dict[str, Any], default_sort: str) -> dict[str, Any]:
+    """The filters every List* request shares, as the store's list functions take them."""
+    return {
+        "name_contains": request.get("NameContains"),
+        "status_equals": request.get("StatusEquals"),
+        "creation_after": epoch(request.get("CreationTimeAfter")),
+        "creation_before": epoch(request.get("CreationTimeBefore")),
+        "modified_after": epoch(request.get("LastModifiedTimeAfter")),
+        "modified_before": epoch(request.get("LastModifiedTimeBefore")),
+        "sort_by": request.get("SortBy", default_sort),
+        "ascending": request.get("SortOrder", "Ascending") == "Ascending",
+    }
+
+
 def epoch(value: datetime | None) -> float | None:
     """A request time filter as stored times are: epoch seconds at millisecond precision."""
     return None if value is None else round(value.timestamp(), 3)

@@ -12,7 +12,7 @@ from trainplane.clock import Clock, to_datetime
 from trainplane.errors import ResourceLimitExceeded, ResourceNotFound, ValidationError
 from trainplane.service import describe
 from trainplane.service.arns import model_artifacts_uri, training_job_arn
-from trainplane.service.pagination import decode_token, encode_token, epoch
+from trainplane.service.pagination import decode_token, encode_token, list_filters
 from trainplane.service.training_rules import check_create_training_job
 from trainplane.service.validation import validate_input
 from trainplane.settings import Settings
@@ -121,16 +121,7 @@ class TrainingService:
     def list_training_jobs(self, params: dict[str, Any]) -> dict[str, Any]:
         request = validate_input("ListTrainingJobs", params)
         limit = request.get("MaxResults", 10)
-        filters: dict[str, Any] = {
-            "name_contains": request.get("NameContains"),
-            "status_equals": request.get("StatusEquals"),
-            "creation_after": epoch(request.get("CreationTimeAfter")),
-            "creation_before": epoch(request.get("CreationTimeBefore")),
-            "modified_after": epoch(request.get("LastModifiedTimeAfter")),
-            "modified_before": epoch(request.get("LastModifiedTimeBefore")),
-            "sort_by": request.get("SortBy", "CreationTime"),
-            "ascending": request.get("SortOrder", "Ascending") == "Ascending",
-        }
+        filters = list_filters(request, default_sort="CreationTime")
         offset = decode_token(request.get("NextToken"), filters)
         jobs = self.store.list_training_jobs(**filters, offset=offset, limit=limit + 1)
         result: dict[str, Any] = {"TrainingJobSummaries": [describe.summary(j) for j in jobs[:limit]]}

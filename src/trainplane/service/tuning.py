@@ -17,7 +17,7 @@ from trainplane.clock import Clock
 from trainplane.errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationError
 from trainplane.service import tuning_describe as shapes
 from trainplane.service.arns import tuning_job_arn
-from trainplane.service.pagination import decode_token, encode_token, epoch
+from trainplane.service.pagination import decode_token, encode_token, list_filters
 from trainplane.service.training import TrainingService
 from trainplane.service.training_rules import check_create_training_job
 from trainplane.service.tuning_definitions import build_strategies, child_request, definitions
@@ -142,16 +142,7 @@ class TuningService:
     def list_hyper_parameter_tuning_jobs(self, params: dict[str, Any]) -> dict[str, Any]:
         request = validate_input("ListHyperParameterTuningJobs", params)
         limit = request.get("MaxResults", 10)
-        filters: dict[str, Any] = {
-            "name_contains": request.get("NameContains"),
-            "status_equals": request.get("StatusEquals"),
-            "creation_after": epoch(request.get("CreationTimeAfter")),
-            "creation_before": epoch(request.get("CreationTimeBefore")),
-            "modified_after": epoch(request.get("LastModifiedTimeAfter")),
-            "modified_before": epoch(request.get("LastModifiedTimeBefore")),
-            "sort_by": request.get("SortBy", "Name"),
-            "ascending": request.get("SortOrder", "Ascending") == "Ascending",
-        }
+        filters = list_filters(request, default_sort="Name")
         offset = decode_token(request.get("NextToken"), filters)
         jobs = self.tuning_store.list_tuning_jobs(**filters, offset=offset, limit=limit + 1)
         result: dict[str, Any] = {
