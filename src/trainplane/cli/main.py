@@ -220,12 +220,7 @@ def _jobs(args: argparse.Namespace) -> int:
         return 0
     with _client(args, run_jobs=False) as client:
         if args.action == "list":
-            request: dict[str, Any] = {"MaxResults": min(args.max_results, 100), "SortOrder": "Descending"}
-            if args.status:
-                request["StatusEquals"] = args.status
-            if args.name_contains:
-                request["NameContains"] = args.name_contains
-            summaries = client.list_training_jobs(**request)["TrainingJobSummaries"]
+            summaries = client.list_training_jobs(**output.list_request(args))["TrainingJobSummaries"]
             if args.output == "json":
                 output.print_json({"TrainingJobSummaries": summaries})
             else:

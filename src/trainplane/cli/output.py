@@ -26,6 +26,16 @@ def print_json(value: Any, stream: TextIO | None = None) -> None:
     print(to_json(value), file=stream or sys.stdout)
 
 
+def list_request(args: Any, **extra: Any) -> dict[str, Any]:
+    """A List* request from the common `list` options (--max-results, --status, --name-contains)."""
+    request: dict[str, Any] = {"MaxResults": min(args.max_results, 100), "SortOrder": "Descending", **extra}
+    if args.status:
+        request["StatusEquals"] = args.status
+    if args.name_contains:
+        request["NameContains"] = args.name_contains
+    return request
+
+
 def short_time(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 

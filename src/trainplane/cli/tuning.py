@@ -149,12 +149,7 @@ def _report_end(description: dict[str, Any], console: Console) -> int:
 
 def run_tuning(args: argparse.Namespace, client: TrainPlane, console: Console) -> int:
     if args.action == "list":
-        request: dict[str, Any] = {"MaxResults": min(args.max_results, 100), "SortBy": "CreationTime"}
-        request["SortOrder"] = "Descending"
-        if args.status:
-            request["StatusEquals"] = args.status
-        if args.name_contains:
-            request["NameContains"] = args.name_contains
+        request = output.list_request(args, SortBy="CreationTime")
         summaries = client.list_hyper_parameter_tuning_jobs(**request)["HyperParameterTuningJobSummaries"]
         if args.output == "json":
             output.print_json({"HyperParameterTuningJobSummaries": summaries})
