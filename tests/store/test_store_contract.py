@@ -239,3 +239,16 @@ def test_processes_opening_a_new_database_at_once_do_not_race_the_migration(tmp_
     processes = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)]
     errors = [p.communicate(timeout=120)[1].decode() for p in processes]
     assert [p.returncode for p in processes] == [0, 0, 0, 0], errors
+
+
+def test_a_forced_transition_records_a_repeated_status_with_its_new_message(store: Store) -> None:
+    create(store)
+    job = store.update_training_job(
+        "job", now=110.0, secondary="Starting", message="retry 1", new_transition=True
+    )
+    assert [(t.status, t.message) for t in job.transitions] == [
+        ("Starting", "Starting the training job"),
+        ("Starting", "retry 1"),
+    ]
+    unchanged = store.update_training_job("job", now=120.0, secondary="Starting", message="ignored")
+    assert len(unchanged.transitions) == 2

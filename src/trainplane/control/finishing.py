@@ -201,6 +201,7 @@ def handle_lost(
             now=now,
             secondary="Starting",
             message=f"Restarting the training job after an internal error (retry {attempt_no} of {allowed})",
+            new_transition=True,
             retries_used=job.retries_used + 1,
             phase=Phase.QUEUED.value,
             owner=None,

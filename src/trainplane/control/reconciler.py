@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from trainplane.catalog import capacity, instances
 from trainplane.clock import Clock
@@ -213,7 +213,7 @@ class Reconciler:
         attempts = self.store.attempts(job.name)
         number = len(attempts) + 1
         launches = plans.attempt_plan(job, number, self.settings, int(self.machine.cpus))
-        restart: dict[str, str] = {}
+        restart: dict[str, Any] = {}
         if spot.is_spot(job) and not on_spot and all(a.spot for a in attempts):
             restart = {
                 "secondary": "Starting",

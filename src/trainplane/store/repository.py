@@ -173,9 +173,11 @@ class Store:
         message: str | None = None,
         expected_owner: str | None = None,
         check_owner: bool = False,
+        new_transition: bool = False,
         **fields: Any,
     ) -> TrainingJob:
-        """Change fields of a non-terminal job; a new ``secondary`` status also appends a transition.
+        """Change fields of a non-terminal job; a new ``secondary`` status also appends a transition
+        (``new_transition`` appends one even when the status is unchanged, e.g. Starting again on a retry).
 
         With ``check_owner`` the update happens only while ``expected_owner`` drives the job.
         """
@@ -189,7 +191,7 @@ class Store:
                 raise ConflictError(f"Training job {name} is driven by another control plane.")
             for key, value in fields.items():
                 setattr(row, key, value)
-            if secondary is not None and secondary != row.secondary_status:
+            if secondary is not None and (new_transition or secondary != row.secondary_status):
                 _close_transition(s, name, now)
                 s.add(TransitionRow(job_name=name, status=secondary, start_time=now, message=message or ""))
                 row.secondary_status = secondary
