@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import socket
 import tarfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from xgboost import collective
+from xgboost.core import XGBoostError
+from xgboost.tracker import RabitTracker
 
 from jobs_helpers import channel, xgboost_job
 from trainplane import TrainPlane
+from trainplane.algorithms.xgboost import distributed
 from trainplane.algorithms.xgboost.distributed import device_params
 
 pytestmark = pytest.mark.slow
@@ -110,3 +116,35 @@ def test_device_is_cuda_only_with_visible_gpus_and_a_cuda_build() -> None:
     assert device_params({"SM_NUM_GPUS": "1", "CUDA_VISIBLE_DEVICES": "2"}, cuda_build=False) == {}
     assert device_params({"SM_NUM_GPUS": "0"}, cuda_build=True) == {}
     assert device_params({"SM_NUM_GPUS": "4", "CUDA_VISIBLE_DEVICES": ""}, cuda_build=True) == {}
+
+
+def test_a_host_that_asks_before_the_tracker_listens_joins_once_it_does() -> None:
+    port = free_port()
+    started: list[RabitTracker] = []
+    later = threading.Timer(0.5, lambda: started.append(distributed._tracker("127.0.0.1", port, 1)))
+    later.start()
+    try:
+        with distributed._member("127.0.0.1", port, "algo-1"):
+            total = collective.allreduce(np.array([2.0]), collective.Op.SUM)
+            assert collective.get_world_size() == 1
+    finally:
+        later.join()
+    assert total.tolist() == [2.0]
+    started[0].wait_for()
+
+
+def test_joining_gives_up_at_its_deadline_when_no_tracker_ever_listens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(distributed, "JOIN_TIMEOUT_SECONDS", 0.2)
+    with (
+        pytest.raises(XGBoostError, match="Failed to connect to the tracker"),
+        distributed._member("127.0.0.1", free_port(), "algo-2"),
+    ):
+        pass
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

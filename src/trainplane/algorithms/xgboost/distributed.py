@@ -4,11 +4,16 @@ SageMaker's container (§8.4) brings the hosts together twice. A first ring of *
 tracker runs on the master (algo-1, at MASTER_ADDR:MASTER_PORT), only agrees on which hosts have data:
 a host without train files (or without validation files when that channel exists) is excluded, logs why
 and exits successfully. The second ring is made of the hosts with data; its tracker runs on the first
-of them, on a free port it announces over the first ring. Each host then trains on its own channel files
-(ShardedByS3Key gives each about 1/N of the objects); histograms and metrics are all-reduced, so every
-host builds the same trees and prints the same (global) metrics. Only the second ring's rank 0 (the
-first host with data) writes the model and checkpoints: the training loop sees the included hosts as
-``contract.hosts``, so its ``is_master`` is exactly that host.
+of them, on a free port it announces over the first ring. When every host has data (the usual case),
+the first ring already is that ring and trains as it is, which saves a second rendezvous. Each host
+trains on its own channel files (ShardedByS3Key gives each about 1/N of the objects); histograms and
+metrics are all-reduced, so every host builds the same trees and prints the same (global) metrics.
+Only the training ring's rank 0 (the first host with data) writes the model and checkpoints: the
+training loop sees the included hosts as ``contract.hosts``, so its ``is_master`` is exactly that host.
+
+Joining: XGBoost's own connect retries back off 2 s, then 4 s, ... A host that asks before the
+master's tracker listens (they start together, so about half the time) would lose seconds; instead
+each attempt is a single try and a refused connection is retried here every few milliseconds.
 
 Device: with GPUs given to the host (SM_NUM_GPUS > 0 and CUDA_VISIBLE_DEVICES not empty) and an
 XGBoost built with CUDA, training runs with ``device="cuda"``; otherwise on the CPU.
@@ -20,6 +25,8 @@ import contextlib
 import dataclasses
 import socket
 import sys
+import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -69,43 +76,54 @@ def run(contract: JobContract, environ: Mapping[str, str], train: TrainFunction)
     hosts = sorted(contract.hosts)
     master_addr = environ.get("MASTER_ADDR") or "127.0.0.1"
     master_port = int(environ.get("MASTER_PORT") or 9099)
-    included, second = _agree(contract, hosts, master_addr, master_port)
+    leader = contract.current_host == hosts[0]
+    first = _tracker(master_addr, master_port, len(hosts)) if leader else None
+    with _member(master_addr, master_port, contract.current_host):
+        included, second = _agree(contract, hosts, master_addr)
+        if included == hosts:
+            _train_together(contract, included, train, extra)
+    if first is not None:
+        first.wait_for()
+    if included == hosts:
+        return
     if contract.current_host not in included:
         _log(f"Host {contract.current_host} has no training data; it is excluded from distributed training.")
         return
-    inner = dataclasses.replace(contract, hosts=included)
     if len(included) == 1:
-        train(inner, extra_params=extra)
+        train(dataclasses.replace(contract, hosts=included), extra_params=extra)
         return
     tracker, (addr, port) = second
-    _log(f"Distributed training on {len(included)} hosts: {', '.join(included)}.")
     with _member(addr, port, contract.current_host):
-        train(inner, extra_params=extra)
+        _train_together(contract, included, train, extra)
     if tracker is not None:
         tracker.wait_for()
 
 
+def _train_together(
+    contract: JobContract, included: list[str], train: TrainFunction, extra: dict[str, Any]
+) -> None:
+    _log(f"Distributed training on {len(included)} hosts: {', '.join(included)}.")
+    train(dataclasses.replace(contract, hosts=included), extra_params=extra)
+
+
 def _agree(
-    contract: JobContract, hosts: list[str], master_addr: str, master_port: int
+    contract: JobContract, hosts: list[str], master_addr: str
 ) -> tuple[list[str], tuple[RabitTracker | None, tuple[str, int]]]:
-    """First ring: which hosts have data, and where the second ring's tracker listens."""
-    first = _tracker(master_addr, master_port, len(hosts)) if contract.current_host == hosts[0] else None
-    with _member(master_addr, master_port, contract.current_host):
-        flags = np.zeros(len(hosts), dtype=np.float64)
-        flags[hosts.index(contract.current_host)] = 1.0 if has_data(contract) else 0.0
-        flags = collective.allreduce(flags, collective.Op.SUM)
-        included = [host for host, flag in zip(hosts, flags, strict=True) if flag > 0]
-        tracker = None
-        address: tuple[str, int] = ("", 0)
-        if len(included) > 1:
-            leader = included[0]
-            if contract.current_host == leader:
-                ip = _route_address(master_addr)
-                tracker = _tracker(ip, 0, len(included))
-                address = (ip, int(tracker.worker_args()["dmlc_tracker_port"]))
-            address = collective.broadcast(address, hosts.index(leader))
-    if first is not None:
-        first.wait_for()
+    """Inside the first ring: which hosts have data and, when some have none, where the second ring's
+    tracker listens (started by the first host with data)."""
+    flags = np.zeros(len(hosts), dtype=np.float64)
+    flags[hosts.index(contract.current_host)] = 1.0 if has_data(contract) else 0.0
+    flags = collective.allreduce(flags, collective.Op.SUM)
+    included = [host for host, flag in zip(hosts, flags, strict=True) if flag > 0]
+    tracker = None
+    address: tuple[str, int] = ("", 0)
+    if 1 < len(included) < len(hosts):
+        leader = included[0]
+        if contract.current_host == leader:
+            ip = _route_address(master_addr)
+            tracker = _tracker(ip, 0, len(included))
+            address = (ip, int(tracker.worker_args()["dmlc_tracker_port"]))
+        address = collective.broadcast(address, hosts.index(leader))
     return included, (tracker, address)
 
 
@@ -117,8 +135,34 @@ def _tracker(host_ip: str, port: int, workers: int) -> RabitTracker:
 
 @contextlib.contextmanager
 def _member(addr: str, port: int, task_id: str) -> Iterator[None]:
-    with collective.CommunicatorContext(dmlc_tracker_uri=addr, dmlc_tracker_port=port, dmlc_task_id=task_id):
+    context = collective.CommunicatorContext(
+        dmlc_tracker_uri=addr, dmlc_tracker_port=port, dmlc_task_id=task_id, dmlc_retry=1
+    )
+    _join(context, JOIN_TIMEOUT_SECONDS)
+    try:
         yield
+    finally:
+        context.__exit__(None, None, None)
+
+
+JOIN_TIMEOUT_SECONDS = 600.0  # how long a host waits for the tracker (the master may be slow to start)
+_JOIN_POLL_SECONDS = 0.02
+
+
+def _join(context: collective.CommunicatorContext, timeout: float) -> None:
+    """Enter ``context`` (made with one connection attempt per try), retrying at once while the
+    tracker is not listening yet; any other failure (or the deadline) raises."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # XGBoost warns once per refused attempt
+                context.__enter__()
+            return
+        except xgb.core.XGBoostError as exc:
+            if "Failed to connect to the tracker" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(_JOIN_POLL_SECONDS)
 
 
 def _route_address(master_addr: str) -> str:
