@@ -232,3 +232,17 @@ def test_sigterm_with_save_model_on_termination_saves_the_model(tmp_path: Path) 
     process.communicate(timeout=60)
     assert process.returncode == 0 and time.monotonic() - started < 30
     assert 0 < _model(paths).num_boosted_rounds() < 100000
+
+
+def test_the_job_process_imports_xgboost_without_scikit_learn_yet_can_still_use_it() -> None:
+    code = (
+        "import sys\n"
+        "from trainplane.algorithms.xgboost import _import_xgboost_without_sklearn\n"
+        "_import_xgboost_without_sklearn()\n"
+        "import xgboost.compat\n"
+        "print('xgboost' in sys.modules, 'sklearn' in sys.modules, xgboost.compat.SKLEARN_INSTALLED)\n"
+        "import sklearn.metrics\n"
+        "print(sklearn.metrics.accuracy_score([1, 0], [1, 1]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split("\n")[:2] == ["True False False", "0.5"]
