@@ -160,3 +160,58 @@ def test_invalid_resources_are_range_errors():
         HyperbandStrategy(SPACE, max_resource=20_001)
     with pytest.raises(RangeError):
         HyperbandStrategy(SPACE, max_resource=81, brackets=0)
+
+
+def _curve(points, length):
+    """Piecewise-constant curve: ``points`` maps the first epoch (1-based) of each value to the value."""
+    value, out = None, []
+    for epoch in range(1, length + 1):
+        value = points.get(epoch, value)
+        out.append(value)
+    return out
+
+
+def _finished(tid, at3, at9, at27):
+    return _trial(tid, _curve({1: at3, 4: at9, 10: at27}, 27), TrialStatus.STOPPED)
+
+
+def test_continuation_ratio_is_the_clipped_median_over_finished_trials():
+    strategy = _single_bracket(max_resource=27, min_resource=3)
+
+    def ratio(*finished):
+        return strategy.continuation_ratio(9, History(finished))
+
+    # Improved by 0.4 from epoch 3 to 9, then by 0.2, 0.8 and 0.1 more by 27: ratios 0.5, 2, 0.25.
+    mixed = [_finished(tid, 1.0, 0.6, end) for tid, end in (("a", 0.4), ("b", -0.2), ("c", 0.5))]
+    assert ratio(*mixed) == pytest.approx(0.5)
+    assert ratio(*(_finished(f"f{i}", 1.0, 0.6, -1.0) for i in range(3))) == 1.0  # clipped
+    assert ratio(*(_finished(f"f{i}", 1.0, 0.6, 0.9) for i in range(3))) == 0.0  # got worse: clipped
+    assert ratio(_finished("a", 1.0, 0.6, 0.4), _finished("b", 1.0, 0.6, 0.4)) == 0.0  # too few to learn from
+    unfinished = [_trial(f"u{i}", _curve({1: 1.0, 4: 0.6, 10: 0.4}, 26)) for i in range(3)]
+    assert ratio(*unfinished) == 0.0
+
+
+def _rung_9_history(slow, finished_end):
+    """Three finished trials (0.6 at epoch 9, ``finished_end`` at 27), three that plateaued at 0.3 by
+    epoch 3, and ``slow``."""
+    finished = [_finished(f"f{i}", 1.0, 0.6, finished_end) for i in range(3)]
+    flat = [_trial(f"p{i}", [0.3] * 9) for i in range(3)]
+    return History((*finished, *flat, slow))
+
+
+def test_a_slow_starter_still_improving_continues_when_finished_trials_kept_improving():
+    """Behind the plateaued trials at the rung (0.35 vs 0.3) but improving fast (0.9 -> 0.35): judged
+    by its value it is stopped; credited with the improvement finished trials went on to make, it
+    continues."""
+    strategy = _single_bracket(max_resource=27, min_resource=3)
+    slow = _trial("slow", _curve({1: 0.9, 4: 0.35}, 9))
+    assert strategy.should_stop(slow, _rung_9_history(slow, finished_end=0.2)) is False  # ratio 1
+    assert strategy.should_stop(slow, _rung_9_history(slow, finished_end=0.6)) is True  # ratio 0
+
+
+def test_the_projection_never_rescues_a_trial_that_got_worse_or_diverged():
+    strategy = _single_bracket(max_resource=27, min_resource=3)
+    worse = _trial("worse", _curve({1: 0.2, 4: 0.35}, 9))
+    diverged = _trial("diverged", _curve({1: 0.9, 4: float("nan")}, 9))
+    for trial in (worse, diverged):
+        assert strategy.should_stop(trial, _rung_9_history(trial, finished_end=0.2)) is True

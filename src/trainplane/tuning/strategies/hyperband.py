@@ -27,18 +27,33 @@ Stopping (``should_stop``), the *stopping* variant of ASHA (no paused trials to 
 
 * at ``MaxResource`` a trial is done: stop;
 * below its bracket's first rung (and below ``MinResource``) it is never stopped;
-* otherwise take the highest rung ``r`` it has reached and its value at epoch ``r``; compare with the
-  value at epoch ``r`` of every other trial of the same bracket that reached ``r``. It continues iff it
-  ranks within the top ``floor(n / eta)`` of those ``n`` values (ties favour it). Until ``eta`` trials
-  have reached a rung there is too little to judge, and the trial continues.
+* otherwise take the highest rung ``r`` it has reached and rank its *projected final value* (below)
+  against those of every other trial of the same bracket that reached ``r``. It continues iff it
+  ranks within the top ``floor(n / eta)`` of those ``n`` (ties favour it). Until ``eta`` trials have
+  reached a rung there is too little to judge, and the trial continues.
+
+Projected final value (a trainplane refinement of ASHA's "value at the rung"). Ranking by the value at
+epoch ``r`` stops slow starters (small learning rates, shallow trees) that are still improving fast
+and end best. So each trial's value at ``r`` gets a share of its improvement over the last rung
+interval (epoch ``r // eta`` to ``r``) added on: ``value(r) + ratio * improvement``. The ratio is
+learnt from the tuning job itself: for every trial that already reached ``MaxResource``, how much it
+went on to improve after epoch ``r``, as a multiple of its improvement over that same interval; the
+median of those, clipped to ``[0, 1]``. It is 0 (plain ASHA, ranking by value) until ``eta`` trials
+have finished, and when finished trials stopped improving after ``r``; at most 1, because early
+finishers are few and were themselves promoted, and a larger ratio would rank a trial by more
+improvement than it has shown. Every trial is projected with the same ratio, so a flat trial keeps its
+value and an improving one is credited with the typical continuation. On the multi-fidelity benchmark
+this kept the best configuration in more orders at the same compute (see RESULTS.md).
 
 Because the rule only looks at the snapshot, a trial is judged at its latest rung until it reaches the
-next one; a burst of better peers arriving at that rung meanwhile can still stop it.
+next one; peers arriving at that rung meanwhile, or trials finishing (which move the ratio), can still
+stop it.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Mapping
 
 import numpy as np
@@ -144,16 +159,48 @@ class HyperbandStrategy(Strategy):
         if not reached:
             return False
         rung = reached[-1]
-        value = history.loss(trial.intermediate[rung - 1])
         peers = [
-            history.loss(other.intermediate[rung - 1])
+            other
             for i, other in enumerate(history.trials)
             if other.id != trial.id and len(other.intermediate) >= rung and self.bracket_of(i) == bracket
         ]
         n = len(peers) + 1
         if n < self.eta:
             return False
-        rank = 1 + sum(peer < value for peer in peers if math.isfinite(peer))
+        ratio = self.continuation_ratio(rung, history)
+        value = self._projected(trial.intermediate, rung, ratio, history)
+        projected = (self._projected(other.intermediate, rung, ratio, history) for other in peers)
+        rank = 1 + sum(peer < value for peer in projected if math.isfinite(peer))
         if not math.isfinite(value):
             rank = n
         return rank > n // self.eta
+
+    def continuation_ratio(self, rung: int, history: History) -> float:
+        """How much of its improvement over epochs ``rung // eta``..``rung`` a trial typically adds
+        again by ``MaxResource``: the median over finished trials, clipped to ``[0, 1]``; 0 until
+        ``eta`` finished trials improved over that interval."""
+        before = rung // self.eta
+        if before < 1:
+            return 0.0
+        ratios = []
+        for other in history.trials:
+            if len(other.intermediate) < self.max_resource:
+                continue
+            start, mid, end = (
+                history.loss(other.intermediate[i - 1]) for i in (before, rung, self.max_resource)
+            )
+            gain = mid - start  # negative: it improved over the interval
+            if all(map(math.isfinite, (start, mid, end))) and gain < 0:
+                ratios.append((end - mid) / gain)
+        if len(ratios) < self.eta:
+            return 0.0
+        return min(max(statistics.median(ratios), 0.0), 1.0)
+
+    def _projected(self, values: tuple[float, ...], rung: int, ratio: float, history: History) -> float:
+        """Loss at ``rung`` plus ``ratio`` times its improvement since ``rung // eta`` (if it improved)."""
+        now = history.loss(values[rung - 1])
+        before = rung // self.eta
+        if not math.isfinite(now) or before < 1 or ratio == 0:
+            return now
+        gain = now - history.loss(values[before - 1])
+        return now + ratio * gain if math.isfinite(gain) and gain < 0 else now
