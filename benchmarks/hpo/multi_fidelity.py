@@ -1,6 +1,7 @@
 """Multi-fidelity savings: Hyperband and Auto early stopping vs full-fidelity random search.
 
     .venv/bin/python benchmarks/hpo/multi_fidelity.py [--configs 60] [--pool 300] [--orders 20] [--rounds 81]
+        [--pool-seed 0]
 
 XGBoost on scikit-learn's breast_cancer (binary, logloss) and digits (10 classes, mlogloss), boosting
 rounds as epochs: one validation-loss report per round, as the built-in XGBoost prints it.
@@ -14,11 +15,16 @@ same order (common random numbers); results are over ``--orders`` random orders 
 
 * ``random``: no stopping (the baseline, every trial runs all rounds);
 * ``tp-hyperband``: trainplane's ``HyperbandStrategy.should_stop`` with MinResource omitted (the
-  default, MaxResource // 9); ``tp-hyperband-min1``: MinResource 1 (the default before);
+  default, MaxResource // 9; rungs ranked by projected final value); ``tp-hyperband-min1``:
+  MinResource 1 (the default before);
 * ``tp-auto``: trainplane's ``MedianStoppingRule`` (TrainingJobEarlyStoppingType=Auto);
 * ``optuna-sha`` / ``optuna-median``: Optuna's SuccessiveHalvingPruner (defaults, and with trainplane's
-  reduction factor and first rung) / MedianPruner on the same trials (``enqueue_trial``, ``report``,
+  reduction factor and first rung: plain ASHA ranking by the value at the rung, the reference for
+  ``tp-hyperband``'s projection) / MedianPruner on the same trials (``enqueue_trial``, ``report``,
   ``should_prune``).
+
+The curves are cached under ``benchmarks/.work/multi_fidelity/`` (git-ignored), keyed by dataset,
+configurations, rounds and XGBoost version: a re-run replays them in seconds instead of retraining.
 
 The issue's measure is the compute (total rounds) to first reach the quality of random search at full
 fidelity. Per order: random search runs the first ``--configs`` trials of the order to completion; its
@@ -39,8 +45,11 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import hashlib
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import optuna
@@ -55,6 +64,7 @@ from trainplane.tuning.strategies import default_min_resource
 Curve = list[float]
 Rule = Callable[[int], "StopRule"]
 TOLERANCE = 0.01
+CACHE = Path(__file__).resolve().parents[1] / ".work" / "multi_fidelity"  # git-ignored
 
 
 def sample_configs(n: int, seed: int) -> list[dict[str, float]]:
@@ -70,6 +80,21 @@ def sample_configs(n: int, seed: int) -> list[dict[str, float]]:
         }
         for _ in range(n)
     ]
+
+
+def cached_curves(dataset: str, configs: list[dict[str, float]], rounds: int) -> list[Curve]:
+    """``curves``, kept on disk: training the pool takes minutes and the curves are deterministic.
+    The key covers everything they depend on, so a changed pool or XGBoost version retrains."""
+    key = json.dumps([dataset, configs, rounds, xgb.__version__], sort_keys=True)
+    path = CACHE / f"{dataset}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    if path.exists():
+        return list(json.loads(path.read_text()))
+    out = curves(dataset, configs, rounds)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out))
+    tmp.replace(path)
+    return out
 
 
 def curves(dataset: str, configs: list[dict[str, float]], rounds: int) -> list[Curve]:
@@ -211,11 +236,12 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=300, help="configurations a method may draw")
     parser.add_argument("--orders", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=81)
+    parser.add_argument("--pool-seed", type=int, default=0, help="another seed draws a held-out pool")
     args = parser.parse_args()
-    configs = sample_configs(args.pool, seed=0)
+    configs = sample_configs(args.pool, seed=args.pool_seed)
     print(
-        f"pool of {args.pool} configurations, random search {args.configs} trials x {args.rounds} rounds, "
-        f"{args.orders} orders; tolerance {TOLERANCE:.0%}"
+        f"pool of {args.pool} configurations (seed {args.pool_seed}), random search {args.configs} trials "
+        f"x {args.rounds} rounds, {args.orders} orders; tolerance {TOLERANCE:.0%}"
     )
     print(
         "| dataset | method | rounds saved to target | target missed | total rounds saved "
@@ -224,7 +250,7 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|---:|")
     for dataset in ("breast_cancer", "digits"):
         start = time.perf_counter()
-        data = curves(dataset, configs, args.rounds)
+        data = cached_curves(dataset, configs, args.rounds)
         for name, row in evaluate(data, args.configs, args.orders).items():
             print(
                 f"| {dataset} | {name} | {row['saved']:.0%} | {row['miss']:.0%} | {row['total']:.0%} | "
