@@ -141,3 +141,18 @@ def test_cost_aware_mode_without_costs_behaves_like_plain_bayesian() -> None:
     assert BayesianStrategy(space, seed=5, cost_aware=True).suggest(history) == BayesianStrategy(
         space, seed=5
     ).suggest(history)
+
+
+def test_the_prior_mean_is_the_initial_designs_average_not_the_searchs() -> None:
+    # Later results cluster at good values, as a converging search's do; the model must still expect an
+    # unexplored point to be as good as the space-filling initial design, not as good as the cluster.
+    strategy = BayesianStrategy(QUADRATIC, seed=0, n_initial=5)
+    rng = np.random.default_rng(0)
+    configs = [QUADRATIC.from_unit(rng.random(2)) for _ in range(5)]
+    configs += [{"x": repr(1.0 + 0.01 * i), "y": "-2.0"} for i in range(10)]
+    trials = tuple(
+        Trial(str(i), c, TrialStatus.COMPLETED, objective=quadratic(c)) for i, c in enumerate(configs)
+    )
+    _x, y = strategy._data(list(trials), History(trials), rng)
+    assert abs(y[:5].mean()) < 1e-9
+    assert y[5:].min() > 0  # every clustered good result is above the prior mean

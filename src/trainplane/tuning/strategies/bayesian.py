@@ -6,7 +6,8 @@ One suggestion:
    sequence seeded by the strategy seed, which covers the cube better than independent draws.
 2. *Data.* Trials with a result (completed, or stopped with a last value) that fit the space are encoded
    and snapped (integers to bin centres, categoricals to exact one-hots); losses are standardised,
-   Yeo-Johnson transformed (``_warp``) and negated so that larger is better. Beyond ``max_points``
+   Yeo-Johnson transformed (``_warp``) and negated so that larger is better, then shifted so that the
+   results of the initial design average zero (the GP's prior mean; see ``_data``). Beyond ``max_points``
    results the model keeps the best quarter plus a seeded random sample of the rest, which bounds the
    cubic cost of the GP (the budget is 100 ms at 500 trials).
 3. *Model.* MAP fit of the Matern 5/2 ARD kernel and noise (``trainplane.tuning.gp``) on at most
@@ -117,9 +118,15 @@ class BayesianStrategy(Strategy):
         finite = np.isfinite(loss)
         # A diverged run (inf/nan) is as bad as the worst finite one, not a reason to drop the region.
         worst = loss[finite].max() if finite.any() else 0.0
-        loss = np.where(finite, loss, worst)
-        keep = _subsample(-loss, self.max_points, rng)
-        return x[keep], -_warp(loss[keep])
+        y = -_warp(np.where(finite, loss, worst))
+        # The GP's prior mean is what it predicts far from the data. The mean of all results is biased
+        # towards the good region the search concentrates on, which makes every unexplored corner look
+        # promising (boundary over-exploration). The space-filling initial design is an unbiased sample
+        # of the whole space, so its mean is the honest prior: unexplored regions are then expected to
+        # be average, and proposals go where the data give a reason to look.
+        y = y - y[: self.n_initial].mean()
+        keep = _subsample(y, self.max_points, rng)
+        return x[keep], y[keep]
 
     def state_dict(self) -> dict[str, Any]:
         state = super().state_dict()
