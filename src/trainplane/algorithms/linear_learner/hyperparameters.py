@@ -7,6 +7,7 @@ frozen :class:`Hyperparameters` with every ``auto`` resolved except those that n
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -91,6 +92,10 @@ class Hyperparameters:
     early_stopping_patience: int = 3
     early_stopping_tolerance: float = 0.001
     tuning_objective_metric: str | None = None
+    # SageMaker's hidden ``_kvstore`` (MXNet's kvstore type), used only with several hosts: "dist_sync"
+    # all-reduces the gradient at every step; anything else (default "auto") averages the hosts' models
+    # every few local steps (see ``trainer.Trainer.train_epoch``).
+    kvstore: str = "auto"
 
     @property
     def num_outputs(self) -> int:
@@ -222,7 +227,8 @@ def parse(raw: Mapping[str, Any]) -> Hyperparameters:
             parsed[name] = value.lower()
         elif name in _PARSERS:
             parsed[name] = _PARSERS[name](name, value)
-    return _resolve(parsed, values.get("_tuning_objective_metric"))
+    resolved = _resolve(parsed, values.get("_tuning_objective_metric"))
+    return dataclasses.replace(resolved, kvstore=values.get("_kvstore", "auto").lower())
 
 
 def _resolve(p: dict[str, Any], tuning_metric: str | None) -> Hyperparameters:

@@ -145,6 +145,11 @@ class MultiLinear:
             torch.mm(x.T, g2, out=gw)
         self.grad[self.num_features] = g2.sum(0).view(m, o)
 
+    def skip(self) -> None:
+        """A scheduled step this host has no batch for: no update, but the step count (bias correction,
+        learning-rate schedule) advances as on the hosts that did step, so all stay in agreement."""
+        self.t += 1
+
     def apply(self, batch_size: float) -> None:
         """The update from ``grad`` (a gradient sum over ``batch_size`` rows): weight decay, lr, L1."""
         self.grad.div_(batch_size)
