@@ -252,3 +252,18 @@ def test_a_forced_transition_records_a_repeated_status_with_its_new_message(stor
     ]
     unchanged = store.update_training_job("job", now=120.0, secondary="Starting", message="ignored")
     assert len(unchanged.transitions) == 2
+
+
+def test_final_metric_points_are_each_metrics_last_in_order_of_first_appearance(store: Store) -> None:
+    create(store)
+    points = [
+        MetricPoint("train:loss", 0.9, 1.0, "algo-1"),
+        MetricPoint("validation:loss", 1.0, 1.0, "algo-1"),
+        MetricPoint("train:loss", 0.5, 2.0, "algo-2"),
+        MetricPoint("extra", 7.0, 2.5, "algo-1"),
+        MetricPoint("validation:loss", 0.6, 3.0, "algo-1"),
+    ]
+    store.add_metric_points("job", points)
+    assert store.final_metric_points("job", 10) == [points[2], points[4], points[3]]
+    assert store.final_metric_points("job", 2) == [points[2], points[4]]
+    assert store.final_metric_points("other", 10) == []

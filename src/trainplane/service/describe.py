@@ -14,7 +14,7 @@ from trainplane.spot.billing import AttemptUsage, CostReport, cost_report
 from trainplane.spot.rates import spot_price_fraction
 from trainplane.states import JobStatus
 from trainplane.store import Store
-from trainplane.store.records import Attempt, MetricPoint, TrainingJob
+from trainplane.store.records import Attempt, TrainingJob
 
 _ECHOED = (
     "HyperParameters",
@@ -115,12 +115,9 @@ def describe(job: TrainingJob, store: Store, now: float) -> dict[str, Any]:
         }
         for t in job.transitions
     ]
-    last: dict[str, MetricPoint] = {}
-    for point in store.metric_points(job.name):
-        last[point.name] = point
     result["FinalMetricDataList"] = [
         {"MetricName": p.name, "Value": p.value, "Timestamp": to_datetime(p.timestamp)}
-        for p in list(last.values())[:MAX_FINAL_METRICS]
+        for p in store.final_metric_points(job.name, MAX_FINAL_METRICS)
     ]
     attempts = store.attempts(job.name)
     end = job.training_end_time if job.training_end_time is not None else now

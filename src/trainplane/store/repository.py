@@ -41,6 +41,9 @@ _SORT_COLUMNS = {
 }
 
 
+_POINT_COLUMNS = (MetricPointRow.name, MetricPointRow.value, MetricPointRow.timestamp, MetricPointRow.host)
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -282,11 +285,31 @@ class Store:
             )
 
     def metric_points(self, name: str) -> list[MetricPoint]:
+        # Plain rows, not ORM objects: a long job has thousands of points and this is read on every
+        # Describe; building an ORM instance per row cost ~10x the query.
         with self._read() as s:
-            rows = s.scalars(
-                select(MetricPointRow).where(MetricPointRow.job_name == name).order_by(MetricPointRow.id)
+            rows = s.execute(
+                select(*_POINT_COLUMNS).where(MetricPointRow.job_name == name).order_by(MetricPointRow.id)
             )
-            return [MetricPoint(r.name, r.value, r.timestamp, r.host) for r in rows]
+            return [MetricPoint(*row) for row in rows]
+
+    def final_metric_points(self, name: str, limit: int) -> list[MetricPoint]:
+        """The last point of each metric, metrics in the order they first appeared (at most ``limit``)."""
+        with self._read() as s:
+            per_metric = (
+                select(func.min(MetricPointRow.id).label("first"), func.max(MetricPointRow.id).label("last"))
+                .where(MetricPointRow.job_name == name)
+                .group_by(MetricPointRow.name)
+                .order_by("first")
+                .limit(limit)
+                .subquery()
+            )
+            rows = s.execute(
+                select(*_POINT_COLUMNS)
+                .join(per_metric, MetricPointRow.id == per_metric.c.last)
+                .order_by(per_metric.c.first)
+            )
+            return [MetricPoint(*row) for row in rows]
 
     def append_log_events(self, name: str, stream: str, events: Sequence[tuple[float, str]]) -> None:
         if not events:
