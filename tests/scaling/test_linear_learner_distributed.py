@@ -181,3 +181,31 @@ def test_scaler_moments_of_two_shares_add_up_to_those_of_the_whole() -> None:
     assert summed.label_shift == pytest.approx(whole.label_shift)
     assert summed.label_scale == pytest.approx(whole.label_scale)
     np.testing.assert_allclose(whole.scale, x.std(axis=0), rtol=1e-5)
+
+
+def test_a_host_waits_for_the_masters_store_to_listen_before_joining() -> None:
+    import socket
+    import threading
+
+    from trainplane.algorithms.linear_learner.distributed import wait_for_listener
+    from trainplane.control.plans import free_port
+
+    port = free_port()
+    listener = socket.socket()
+    opened = threading.Timer(0.3, lambda: (listener.bind(("127.0.0.1", port)), listener.listen()))
+    opened.start()
+    try:
+        wait_for_listener("127.0.0.1", port, timeout=30)
+        assert listener.accept()[0] is not None  # the probe reached the listener that appeared later
+    finally:
+        opened.join()
+        listener.close()
+
+
+def test_waiting_for_a_store_that_never_listens_ends_at_the_timeout() -> None:
+    from trainplane.algorithms.linear_learner.distributed import wait_for_listener
+    from trainplane.control.plans import free_port
+
+    started = time.monotonic()
+    wait_for_listener("127.0.0.1", free_port(), timeout=0.2)
+    assert time.monotonic() - started >= 0.2

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime
 import socket
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +127,8 @@ class Collective:
 
 def join(cluster: Cluster, with_data: bool) -> Collective | None:
     """Meet the other hosts; the training group, or None when this host is excluded (no data)."""
+    if cluster.rank != 0:
+        wait_for_listener(cluster.master_addr, cluster.master_port, cluster.timeout_seconds)
     dist.init_process_group(
         "gloo",
         init_method=f"tcp://{cluster.master_addr}:{cluster.master_port}",
@@ -158,6 +161,20 @@ def join(cluster: Cluster, with_data: bool) -> Collective | None:
         store = dist.TCPStore(host, port, len(included), is_master=False, timeout=cluster.timeout)
     dist.init_process_group(name, store=store, rank=rank, world_size=len(included), timeout=cluster.timeout)
     return Collective(rank, len(included), "cuda" if name == "nccl" else "cpu")
+
+
+def wait_for_listener(host: str, port: int, timeout: float, poll: float = 0.01) -> None:
+    """Return once ``host:port`` accepts a TCP connection (or after ``timeout``: the rendezvous then
+    reports the failure). torch's store client, when it finds nobody listening, backs off for about
+    half a second; the hosts start together, so without this wait the master's store is often a few
+    milliseconds late and every other host loses that half second. The store ignores such a probe."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=max(poll, 0.1)):
+                return
+        except OSError:
+            time.sleep(poll)
 
 
 def _route_address(master_addr: str) -> str:

@@ -27,7 +27,7 @@ from trainplane.algorithms.linear_learner.model import MultiLinear, linear_score
 
 EVAL_BATCH = 8192
 SYNCHRONOUS_KVSTORES = ("dist_sync", "dist_device_sync")
-SYNC_ROWS = 65_536  # rows each host steps on between two model averages (local SGD)
+SYNC_ROWS = 262_144  # rows each host steps on between two model averages (local SGD)
 
 
 def sync_every(mini_batch_size: int) -> int:
@@ -118,7 +118,9 @@ class Trainer:
         self.y = labels_for_training(train.labels, self.scaler)  # type: ignore[arg-type]
         self.w = None if weights is None else torch.from_numpy(weights)
         self.n = train.num_rows
-        self.model.steps_per_epoch = -(-self.n // self.hp.mini_batch_size)
+        self.local_steps = -(-self.n // self.hp.mini_batch_size)
+        # Every host walks the schedule of the host with the most batches (one collective per dataset).
+        self.model.steps_per_epoch = self.collective.all_max(self.local_steps)
 
     def train_epoch(self, epoch: int) -> tuple[np.ndarray, float]:
         """One pass over the training data; per-model mean loss (original units) and records/second.
@@ -126,8 +128,8 @@ class Trainer:
         With several hosts every host walks the same schedule of steps (as many as the host with the
         most batches; a host out of batches skips its turn) and the hosts end the epoch with identical
         parameters. ``_kvstore=dist_sync`` sums the hosts' gradients at every step, so a step costs an
-        all-reduce, whose latency is far above a linear model's step (~0.1-0.3 ms for 1000 x 16 x 32
-        here). By default the hosts instead take ``sync_every`` local steps and then average their
+        all-reduce, whose latency (gloo over loopback here: 0.4-1.8 ms, whatever the size) is far above
+        a linear model's step (~0.1 ms for 1000 x 16 x 32). By default the hosts instead take ``sync_every`` local steps and then average their
         models (parameters and optimizer state, weighted by the rows each host stepped on): local SGD,
         which converges to the same optimum for these convex losses with ~1/``sync_every`` of the
         collectives.
@@ -135,12 +137,13 @@ class Trainer:
         hp, model, group = self.hp, self.model, self.collective
         start = time.perf_counter()
         total = torch.zeros(hp.num_models + 1, dtype=torch.float64)  # summed losses, then the row count
-        local_steps = -(-self.n // hp.mini_batch_size)
-        model.steps_per_epoch = group.all_max(local_steps)
+        local_steps = self.local_steps
         order = np.random.default_rng(epoch).permutation(model.steps_per_epoch)  # same order after resume
         synchronous = group.world_size > 1 and hp.kvstore in SYNCHRONOUS_KVSTORES
-        every = sync_every(hp.mini_batch_size) if group.world_size > 1 and not synchronous else 0
+        averaging = group.world_size > 1 and not synchronous
+        every = sync_every(hp.mini_batch_size)
         stepped = 0  # rows this host stepped on since the last average
+        total[-1] = self.n
         for i, b in enumerate(order.tolist()):
             lo, hi = b * hp.mini_batch_size, min((b + 1) * hp.mini_batch_size, self.n)
             if b < local_steps:
@@ -164,28 +167,34 @@ class Trainer:
             if synchronous:
                 group.all_sum(model.grad_buffer)
                 model.apply(float(model.grad_buffer[-1]))
-            elif every and ((i + 1) % every == 0 or i + 1 == len(order)):
+            elif averaging and i + 1 < len(order) and (i + 1) % every == 0:
                 self._average_models(stepped)
                 stepped = 0
-        total[-1] = self.n
-        group.all_sum(total)
+        if averaging:  # the epoch's last average also sums the loss totals: one collective for both
+            self._average_models(stepped, total)
+        else:
+            group.all_sum(total)
         elapsed = time.perf_counter() - start
         rows = float(total[-1])
         return (total[:-1] / rows).numpy() * self.loss_unit, rows / max(elapsed, 1e-9)
 
-    def _average_models(self, rows: int) -> None:
-        """Every host's model := the row-weighted mean of the hosts' models (one collective)."""
+    def _average_models(self, rows: int, summed: torch.Tensor | None = None) -> None:
+        """Every host's model := the row-weighted mean of the hosts' models, and ``summed`` (float64)
+        := its sum over the hosts; one collective."""
         model = self.model
         state = (model.P, model.m1, model.m2)
-        buffer = torch.cat([t.reshape(-1).to(torch.float64) * rows for t in state] + [torch.tensor([rows])])
+        extra = [] if summed is None else [summed]
+        flat = [t.reshape(-1).to(torch.float64) * rows for t in state] + [torch.tensor([float(rows)])]
+        buffer = torch.cat(flat + extra)
         self.collective.all_sum(buffer)
-        weight = float(buffer[-1])
+        if summed is not None:
+            summed.copy_(buffer[-summed.numel() :])
+        weight = float(buffer[sum(t.numel() for t in state)])
         if weight == 0:
             return  # nobody stepped: the models are still identical
-        buffer /= weight
         offset = 0
         for tensor in state:
-            tensor.copy_(buffer[offset : offset + tensor.numel()].view_as(tensor))
+            tensor.copy_(buffer[offset : offset + tensor.numel()].view_as(tensor) / weight)
             offset += tensor.numel()
 
     def dataset_loss(self, P: torch.Tensor, data: Dataset, limit: int | None = None) -> np.ndarray:
