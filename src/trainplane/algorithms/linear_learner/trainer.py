@@ -129,10 +129,10 @@ class Trainer:
         most batches; a host out of batches skips its turn) and the hosts end the epoch with identical
         parameters. ``_kvstore=dist_sync`` sums the hosts' gradients at every step, so a step costs an
         all-reduce, whose latency (gloo over loopback here: 0.4-1.8 ms, whatever the size) is far above
-        a linear model's step (~0.1 ms for 1000 x 16 x 32). By default the hosts instead take ``sync_every`` local steps and then average their
-        models (parameters and optimizer state, weighted by the rows each host stepped on): local SGD,
-        which converges to the same optimum for these convex losses with ~1/``sync_every`` of the
-        collectives.
+        a linear model's step (~0.1 ms for 1000 x 16 x 32). By default the hosts instead take
+        ``sync_every`` local steps and then average their models (parameters and optimizer state,
+        weighted by the rows each host stepped on): local SGD, which converges to the same optimum for
+        these convex losses with ~1/``sync_every`` of the collectives.
         """
         hp, model, group = self.hp, self.model, self.collective
         start = time.perf_counter()
