@@ -120,3 +120,16 @@ def test_parquet_rejects_text_columns_and_corrupt_files(tmp_path: Path) -> None:
     corrupt = _file(tmp_path, "c.parquet", "not parquet")
     with pytest.raises(DataFormatError, match=str(corrupt)):
         read_parquet_files([corrupt], {})
+
+
+def test_parquet_rejects_mismatched_widths_a_lone_column_and_missing_labels(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"y": [1.0], "a": [2.0]}), tmp_path / "two.parquet")
+    pq.write_table(pa.table({"y": [1.0], "a": [2.0], "b": [3.0]}), tmp_path / "three.parquet")
+    with pytest.raises(DataFormatError, match=r"different numbers of feature columns: \[1, 2\]"):
+        read_parquet_files([tmp_path / "two.parquet", tmp_path / "three.parquet"], {})
+    pq.write_table(pa.table({"y": [1.0]}), tmp_path / "lone.parquet")
+    with pytest.raises(DataFormatError, match="needs a label column and at least one feature column"):
+        read_parquet_files([tmp_path / "lone.parquet"], {})
+    pq.write_table(pa.table({"y": [1.0, None], "a": [2.0, 3.0]}), tmp_path / "nolabel.parquet")
+    with pytest.raises(DataFormatError, match="missing label value"):
+        read_parquet_files([tmp_path / "nolabel.parquet"], {})
