@@ -264,6 +264,23 @@ def test_final_metric_points_are_each_metrics_last_in_order_of_first_appearance(
         MetricPoint("validation:loss", 0.6, 3.0, "algo-1"),
     ]
     store.add_metric_points("job", points)
-    assert store.final_metric_points("job", 10) == [points[2], points[4], points[3]]
-    assert store.final_metric_points("job", 2) == [points[2], points[4]]
-    assert store.final_metric_points("other", 10) == []
+    names = ["validation:loss", "extra", "train:loss", "never-seen"]
+    assert store.final_metric_points("job", names, 10) == [points[2], points[4], points[3]]
+    assert store.final_metric_points("job", names, 2) == [points[2], points[4]]
+    assert store.final_metric_points("job", ["extra"], 10) == [points[3]]
+    assert store.final_metric_points("other", names, 10) == []
+    assert store.last_metric_point("job", "train:loss") == points[2]
+    assert store.last_metric_point("job", "never-seen") is None
+
+
+def test_metric_points_after_an_id_are_one_metrics_newer_points(store: Store) -> None:
+    create(store)
+    store.add_metric_points(
+        "job", [MetricPoint("loss", 1.0, 1.0, "algo-1"), MetricPoint("acc", 0.5, 1.0, "algo-1")]
+    )
+    first = store.metric_points_after("job", "loss", 0)
+    assert [p for _, p in first] == [MetricPoint("loss", 1.0, 1.0, "algo-1")]
+    store.add_metric_points("job", [MetricPoint("loss", 0.5, 2.0, "algo-2")])
+    newer = store.metric_points_after("job", "loss", first[-1][0])
+    assert [p for _, p in newer] == [MetricPoint("loss", 0.5, 2.0, "algo-2")]
+    assert store.metric_points_after("job", "loss", newer[-1][0]) == []

@@ -18,7 +18,6 @@ class JobProgress:
         self.show_logs = show_logs
         self._transitions = 0
         self._log_after = 0
-        self._metric_count = 0
         self._metrics: dict[str, float] = {}
 
     def update(self) -> dict[str, Any]:
@@ -35,16 +34,15 @@ class JobProgress:
                 self._log_after = event.id
                 host = event.stream.split("/", 1)[1].rsplit("-", 1)[0]
                 self.console.print(f"[{host}] {event.message}", markup=False, highlight=False, soft_wrap=True)
-        self._print_new_metrics()
+        self._print_new_metrics(description)
         return description
 
-    def _print_new_metrics(self) -> None:
-        points = self.client.platform.store.metric_points(self.name)
-        new = points[self._metric_count :]
-        self._metric_count = len(points)
-        if not new:
+    def _print_new_metrics(self, description: dict[str, Any]) -> None:
+        # The latest value of each metric, from the description: reading every point on each refresh
+        # would cost more and more for a job that reports a metric per step.
+        latest = {m["MetricName"]: m["Value"] for m in description.get("FinalMetricDataList", [])}
+        if latest == self._metrics:
             return
-        for point in new:
-            self._metrics[point.name] = point.value
+        self._metrics = latest
         shown = "  ".join(f"{name}={value:.5g}" for name, value in sorted(self._metrics.items()))
         self.console.print(f"  metrics: {shown}", highlight=False, markup=False)

@@ -24,7 +24,7 @@ from typing import Any
 
 from trainplane.clock import Clock
 from trainplane.control import tuning_cost
-from trainplane.control.tuning_snapshot import ChildState, parent_trials, snapshot
+from trainplane.control.tuning_snapshot import ChildState, SeriesCache, parent_trials, snapshot
 from trainplane.errors import ApiError, ResourceInUse
 from trainplane.service.tuning import TuningService
 from trainplane.service.tuning_definitions import (
@@ -73,6 +73,7 @@ class Tuner:
         self.store, self.tuning_store = service.store, service.tuning_store
         self._driven: dict[str, _Driven] = {}
         self._median = MedianStoppingRule()
+        self._series = SeriesCache()  # running children's objective series, read incrementally
 
     def tick(self) -> None:
         jobs = self.tuning_store.list_tuning_jobs(statuses=["InProgress", "Stopping"])
@@ -99,14 +100,14 @@ class Tuner:
         for child in self.tuning_store.children(job.name):
             if not child.created and child.final_status is None:
                 self._create(job, child)
-        states = snapshot(self.service, job)
+        states = snapshot(self.service, job, self._series)
         direction = Direction(definitions(job.request)[0].objective["Type"])
         if job.status == "InProgress":
             self._early_stop(job, driven, states, direction)
             job = self._check_completion(job, states, direction)
             if not job.completion.get("reason"):
                 self._launch(job, driven, states, direction)
-                states = snapshot(self.service, job)
+                states = snapshot(self.service, job, self._series)
         self._finish_if_done(job, states)
 
     def _cache(self, job: TuningJob) -> _Driven:

@@ -7,12 +7,13 @@ this job) never rescan its metric points.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from trainplane.service.tuning import TuningService
 from trainplane.service.tuning_definitions import OBJECTIVE_KEY, definitions
-from trainplane.service.tuning_describe import definition_of, objective_series
+from trainplane.service.tuning_describe import definition_of
 from trainplane.states import JobStatus
+from trainplane.store import Store
 from trainplane.store.records import TrainingJob
 from trainplane.store.tuning_repository import TuningChild, TuningJob
 from trainplane.tuning import Trial, TrialStatus
@@ -35,16 +36,54 @@ class ChildState:
         return self.trial.status.is_terminal()
 
 
-def snapshot(service: TuningService, job: TuningJob) -> list[ChildState]:
+@dataclass
+class _Series:
+    last_id: int = 0
+    host: str | None = None
+    final: float | None = None
+    values: list[float] = field(default_factory=list)
+
+
+class SeriesCache:
+    """Each running child's objective series, read incrementally: every tick asks the store only for
+    the points after the last one seen, so a child that reports a metric per step (millions of points)
+    costs the tuner its new points, not all of them, each tick. Rebuilt from the store after a restart."""
+
+    def __init__(self) -> None:
+        self._series: dict[tuple[str, str], _Series] = {}
+
+    def read(self, store: Store, training_name: str, metric: str) -> tuple[float | None, list[float]]:
+        """(final value: the last point from any host, per-epoch values: those of the first host to
+        report) of one metric of one child."""
+        series = self._series.setdefault((training_name, metric), _Series())
+        for point_id, point in store.metric_points_after(training_name, metric, series.last_id):
+            series.last_id = point_id
+            series.host = point.host if series.host is None else series.host
+            series.final = point.value
+            if point.host == series.host:
+                series.values.append(point.value)
+        return series.final, series.values
+
+    def forget(self, training_name: str) -> None:
+        for key in [key for key in self._series if key[0] == training_name]:
+            del self._series[key]
+
+
+def snapshot(service: TuningService, job: TuningJob, cache: SeriesCache | None = None) -> list[ChildState]:
     jobs = {j.name: j for j in service.store.list_training_jobs(tuning_job_arn=job.arn)}
+    cache = cache if cache is not None else SeriesCache()
     return [
-        _state(service, job, child, jobs.get(child.training_job_name))
+        _state(service, job, child, jobs.get(child.training_job_name), cache)
         for child in service.tuning_store.children(job.name)
     ]
 
 
 def _state(
-    service: TuningService, job: TuningJob, child: TuningChild, training: TrainingJob | None
+    service: TuningService,
+    job: TuningJob,
+    child: TuningChild,
+    training: TrainingJob | None,
+    cache: SeriesCache,
 ) -> ChildState:
     if child.final_status is not None:
         status = _TRIAL_STATUS.get(JobStatus(child.final_status), TrialStatus.FAILED)
@@ -60,11 +99,12 @@ def _state(
     if training is None:
         return ChildState(child, None, Trial(child.training_job_name, child.config, TrialStatus.PENDING))
     metric = definition_of(job, child).metric_name
-    final, series = objective_series(service.store.metric_points(training.name), metric)
+    final, series = cache.read(service.store, training.name, metric)
     ended = JobStatus(training.status)
     if not ended.is_terminal():
         trial = Trial(training.name, child.config, TrialStatus.RUNNING, final, tuple(series))
         return ChildState(child, training, trial)
+    cache.forget(training.name)
     finished = training.training_end_time or training.last_modified_time
     service.tuning_store.update_child(
         job.name,

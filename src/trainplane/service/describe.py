@@ -117,7 +117,7 @@ def describe(job: TrainingJob, store: Store, now: float) -> dict[str, Any]:
     ]
     result["FinalMetricDataList"] = [
         {"MetricName": p.name, "Value": p.value, "Timestamp": to_datetime(p.timestamp)}
-        for p in store.final_metric_points(job.name, MAX_FINAL_METRICS)
+        for p in store.final_metric_points(job.name, _metric_names(job), MAX_FINAL_METRICS)
     ]
     attempts = store.attempts(job.name)
     end = job.training_end_time if job.training_end_time is not None else now
@@ -143,3 +143,9 @@ def summary(job: TrainingJob) -> dict[str, Any]:
     if JobStatus(job.status).is_terminal() and job.training_end_time is not None:
         item["TrainingEndTime"] = to_datetime(job.training_end_time)
     return item
+
+
+def _metric_names(job: TrainingJob) -> list[str]:
+    """The metrics the job can have points for: its MetricDefinitions (built-ins get theirs at create)."""
+    definitions = job.request["AlgorithmSpecification"].get("MetricDefinitions", [])
+    return [definition["Name"] for definition in definitions]

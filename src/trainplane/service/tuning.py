@@ -117,7 +117,8 @@ class TuningService:
                 and JobStatus(training.status).is_terminal()
             ):
                 metric = shapes.definition_of(job, child).metric_name
-                objective = shapes.objective_series(self.store.metric_points(training.name), metric)[0]
+                last = self.store.last_metric_point(training.name, metric)
+                objective = None if last is None else last.value
             out.append(ChildView(child, training, objective))
         return out
 

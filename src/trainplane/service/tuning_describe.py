@@ -14,7 +14,7 @@ from typing import Any
 from trainplane.clock import to_datetime
 from trainplane.service.tuning_definitions import Definition, definitions, echo_definition
 from trainplane.states import JobStatus
-from trainplane.store.records import MetricPoint, TrainingJob
+from trainplane.store.records import TrainingJob
 from trainplane.store.tuning_repository import TuningChild, TuningJob
 from trainplane.tuning import Direction
 
@@ -45,15 +45,6 @@ class ChildView:
             return "Pending"
         ok = self.status in (JobStatus.COMPLETED, JobStatus.STOPPED) and self.objective is not None
         return "Succeeded" if ok else "Failed"
-
-
-def objective_series(points: Sequence[MetricPoint], metric_name: str) -> tuple[float | None, list[float]]:
-    """(final value, per-epoch values of the first host to report) of one metric."""
-    mine = [p for p in points if p.name == metric_name]
-    if not mine:
-        return None, []
-    host = mine[0].host
-    return mine[-1].value, [p.value for p in mine if p.host == host]
 
 
 def definition_of(job: TuningJob, child: TuningChild) -> Definition:

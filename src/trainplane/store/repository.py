@@ -293,23 +293,46 @@ class Store:
             )
             return [MetricPoint(*row) for row in rows]
 
-    def final_metric_points(self, name: str, limit: int) -> list[MetricPoint]:
-        """The last point of each metric, metrics in the order they first appeared (at most ``limit``)."""
+    def final_metric_points(self, name: str, metric_names: Sequence[str], limit: int) -> list[MetricPoint]:
+        """The last point of each of ``metric_names`` that has any, in the order the metrics first
+        appeared (at most ``limit``). Two index seeks per metric, however many points the job has."""
+        found: list[tuple[int, MetricPoint]] = []
         with self._read() as s:
-            per_metric = (
-                select(func.min(MetricPointRow.id).label("first"), func.max(MetricPointRow.id).label("last"))
-                .where(MetricPointRow.job_name == name)
-                .group_by(MetricPointRow.name)
-                .order_by("first")
-                .limit(limit)
-                .subquery()
-            )
-            rows = s.execute(
+            for metric in dict.fromkeys(metric_names):
+                of_metric = (MetricPointRow.job_name == name, MetricPointRow.name == metric)
+                first = s.scalar(select(func.min(MetricPointRow.id)).where(*of_metric))
+                if first is None:
+                    continue
+                last = s.execute(
+                    select(*_POINT_COLUMNS).where(*of_metric).order_by(MetricPointRow.id.desc()).limit(1)
+                ).one()
+                found.append((first, MetricPoint(*last)))
+        return [point for _, point in sorted(found, key=lambda item: item[0])[:limit]]
+
+    def last_metric_point(self, name: str, metric: str) -> MetricPoint | None:
+        with self._read() as s:
+            row = s.execute(
                 select(*_POINT_COLUMNS)
-                .join(per_metric, MetricPointRow.id == per_metric.c.last)
-                .order_by(per_metric.c.first)
+                .where(MetricPointRow.job_name == name, MetricPointRow.name == metric)
+                .order_by(MetricPointRow.id.desc())
+                .limit(1)
+            ).first()
+            return None if row is None else MetricPoint(*row)
+
+    def metric_points_after(self, name: str, metric: str, after_id: int) -> list[tuple[int, MetricPoint]]:
+        """(id, point) of one metric with ids above ``after_id``, in order: a reader that keeps the
+        last id it saw reads each point once."""
+        with self._read() as s:
+            rows = s.execute(
+                select(MetricPointRow.id, *_POINT_COLUMNS)
+                .where(
+                    MetricPointRow.job_name == name,
+                    MetricPointRow.name == metric,
+                    MetricPointRow.id > after_id,
+                )
+                .order_by(MetricPointRow.id)
             )
-            return [MetricPoint(*row) for row in rows]
+            return [(row[0], MetricPoint(*row[1:])) for row in rows]
 
     def append_log_events(self, name: str, stream: str, events: Sequence[tuple[float, str]]) -> None:
         if not events:

@@ -67,7 +67,10 @@ class AttemptRow(Base):
 
 class MetricPointRow(Base):
     __tablename__ = "metric_points"
-    __table_args__ = (Index("ix_metric_points_job_name_id", "job_name", "id"),)
+    __table_args__ = (
+        Index("ix_metric_points_job_name_id", "job_name", "id"),
+        Index("ix_metric_points_job_name_name_id", "job_name", "name", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_name: Mapped[str] = mapped_column(ForeignKey("training_jobs.name", ondelete="CASCADE"))
