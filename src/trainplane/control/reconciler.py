@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,6 +40,7 @@ class LoopParticipant(Protocol):
 
 HEARTBEAT_SECONDS = 1.0
 DEAD_AFTER_SECONDS = 10.0
+DRAIN_SECONDS_PER_TICK = 0.5  # storing the output of hosts that exited, per tick, at most
 
 
 class Reconciler:
@@ -278,7 +280,12 @@ class Reconciler:
         self._note_preemption(job, sup, statuses)
         self._deliver_stop(job, sup, statuses)
         if all(not s.alive for s in statuses.values()):
-            sup.ingest(self.store, self.executor)  # lines written just before exit
+            # Store what the hosts wrote before they exited; a backlog larger than a tick's share is
+            # stored over several ticks, and the job finishes once all of it is in.
+            drain_until = time.monotonic() + DRAIN_SECONDS_PER_TICK
+            while sup.ingest(self.store, self.executor):
+                if time.monotonic() > drain_until:
+                    return
             sup.finishing = True
             if sup.lost_hosts and sup.interrupted_at is None and job.status == JobStatus.IN_PROGRESS:
                 attempt = next(a for a in self.store.attempts(job.name) if a.number == sup.attempt)

@@ -32,6 +32,9 @@ def stream_epoch(attempt: Attempt) -> int:
     return int(suffix) if suffix.isdigit() else int(attempt.launch_time)
 
 
+INGEST_LINES = 2_000  # output lines stored per host per tick, at most (a tick stays well under 1 s)
+
+
 @dataclass
 class Supervision:
     job_name: str
@@ -66,11 +69,16 @@ class Supervision:
                 return str(record["stream"])
         return stream_name(self.job_name, host, self.launch_time)
 
-    def ingest(self, store: Store, executor: Executor) -> None:
-        """Move new output lines of every host into the store, with the metrics found in them."""
+    def ingest(self, store: Store, executor: Executor) -> int:
+        """Move new output lines of every host into the store, with the metrics found in them: at most
+        ``INGEST_LINES`` per host per call, so that a tick stays short (and stops, deadlines and
+        notices go out on time) even when a job prints faster than it can be stored. Returns how many
+        lines were stored (0: caught up with every host)."""
+        stored = 0
         for record in self.hosts:
             host = record["host"]
-            lines, offset = executor.read_output(record, self.offsets.get(host, 0))
+            lines, offset = executor.read_output(record, self.offsets.get(host, 0), INGEST_LINES)
+            stored += len(lines)
             if not lines:
                 continue
             self.offsets[host] = offset
@@ -81,6 +89,7 @@ class Supervision:
             ]
             store.ingest_output(self.job_name, self.stream(host), lines, points)
             self._count_progress(host, [escape_for_scanning(text) for _, text in lines], points)
+        return stored
 
     def statuses(self, executor: Executor) -> dict[str, HostStatus]:
         return {record["host"]: executor.status(record) for record in self.hosts}

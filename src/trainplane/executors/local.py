@@ -20,6 +20,8 @@ import psutil
 
 from trainplane.executors.base import HostLaunch, HostStatus
 
+_CHUNK_BYTES = 4 << 20  # at most this much of a host's output is read per bounded call
+
 
 class LocalExecutor:
     name = "local"
@@ -127,15 +129,21 @@ class LocalExecutor:
         try:
             with open(path, "rb") as handle:
                 handle.seek(offset)
-                chunk = handle.read()
+                # A bounded read when the caller wants a bounded number of lines: a chatty job can be
+                # hundreds of MB ahead of the control plane, and rereading all of it every tick is what
+                # fell behind. A line longer than the bound is read whole.
+                chunk = handle.read() if max_lines is None else handle.read(_CHUNK_BYTES)
+                if max_lines is not None and len(chunk) == _CHUNK_BYTES and b"\n" not in chunk:
+                    chunk += handle.read()
         except FileNotFoundError:
             return [], offset
         end = chunk.rfind(b"\n")
         if end < 0:
             return [], offset
-        raw_lines = chunk[: end + 1].splitlines(keepends=True)
-        if max_lines is not None:
-            raw_lines = raw_lines[:max_lines]
+        # Records end with "\n" only (a "\r" inside a line is text); with a bound, only the lines
+        # wanted are split off: the last piece is the rest of the chunk (or empty).
+        pieces = chunk[: end + 1].split(b"\n", -1 if max_lines is None else max_lines)
+        raw_lines = [piece + b"\n" for piece in pieces[:-1]]
         lines = []
         for raw in raw_lines:
             stamp, _, text = raw.decode("utf-8", errors="replace").rstrip("\n").partition("\t")
