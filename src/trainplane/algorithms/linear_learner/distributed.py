@@ -36,6 +36,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from trainplane.algorithms.network import route_address
+
 DEFAULT_TIMEOUT_SECONDS = 600.0
 
 
@@ -146,7 +148,7 @@ def join(cluster: Cluster, with_data: bool) -> Collective | None:
     leader, store = (included or [0])[0], None
     address: list[Any] = [None]
     if cluster.rank == leader and len(included) > 1:
-        host = _route_address(cluster.master_addr)
+        host = route_address(cluster.master_addr)
         store = dist.TCPStore(host, 0, len(included), is_master=True, timeout=cluster.timeout)
         address = [(host, store.port)]
     dist.broadcast_object_list(address, src=leader)
@@ -175,13 +177,3 @@ def wait_for_listener(host: str, port: int, timeout: float, poll: float = 0.01) 
                 return
         except OSError:
             time.sleep(poll)
-
-
-def _route_address(master_addr: str) -> str:
-    """This machine's address on the route to the master (loopback when the master is local)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect((master_addr, 9))  # UDP: nothing is sent
-            return str(probe.getsockname()[0])
-        except OSError:
-            return master_addr

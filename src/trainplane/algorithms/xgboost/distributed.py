@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import socket
 import sys
 import time
 import warnings
@@ -36,6 +35,7 @@ from xgboost import collective
 from xgboost.tracker import RabitTracker
 
 from trainplane.algorithms.formats import list_data_files
+from trainplane.algorithms.network import route_address
 from trainplane.algorithms.xgboost.contract import JobContract
 from trainplane.algorithms.xgboost.data import TRAIN, VALIDATION
 
@@ -120,7 +120,7 @@ def _agree(
     if 1 < len(included) < len(hosts):
         leader = included[0]
         if contract.current_host == leader:
-            ip = _route_address(master_addr)
+            ip = route_address(master_addr)
             tracker = _tracker(ip, 0, len(included))
             address = (ip, int(tracker.worker_args()["dmlc_tracker_port"]))
         address = collective.broadcast(address, hosts.index(leader))
@@ -163,13 +163,3 @@ def _join(context: collective.CommunicatorContext, timeout: float) -> None:
             if "Failed to connect to the tracker" not in str(exc) or time.monotonic() >= deadline:
                 raise
         time.sleep(_JOIN_POLL_SECONDS)
-
-
-def _route_address(master_addr: str) -> str:
-    """This machine's address on the route to the master (loopback when the master is local)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect((master_addr, 9))  # UDP: nothing is sent
-            return str(probe.getsockname()[0])
-        except OSError:
-            return master_addr
