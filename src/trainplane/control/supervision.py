@@ -82,13 +82,14 @@ class Supervision:
             if not lines:
                 continue
             self.offsets[host] = offset
+            escaped = [escape_for_scanning(text) for _, text in lines]
             points = [
                 MetricPoint(name, value, stamp, host)
-                for stamp, text in lines
-                for name, value in self.scanner.scan(escape_for_scanning(text))
+                for (stamp, _), text in zip(lines, escaped, strict=True)
+                for name, value in self.scanner.scan(text)
             ]
             store.ingest_output(self.job_name, self.stream(host), lines, points)
-            self._count_progress(host, [escape_for_scanning(text) for _, text in lines], points)
+            self._count_progress(host, escaped, points)
         return stored
 
     def statuses(self, executor: Executor) -> dict[str, HostStatus]:
