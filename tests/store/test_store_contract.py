@@ -135,6 +135,14 @@ def test_stop_request_moves_in_progress_to_stopping_once(store: Store) -> None:
     assert store.request_stop("job", reason="Stopped", now=106.0, message="again") is None
 
 
+def test_training_job_status_reads_the_current_status_alone(store: Store) -> None:
+    assert store.training_job_status("job") is None
+    create(store)
+    assert store.training_job_status("job") == "InProgress"
+    store.request_stop("job", reason="Stopped", now=105.0, message="Stopping the training job")
+    assert store.training_job_status("job") == "Stopping"
+
+
 def test_list_filters_sort_and_pages_without_overlap(store: Store) -> None:
     for index, name in enumerate(["alpha-1", "beta-2", "alpha-3", "gamma-4"]):
         create(store, name=name, now=float(index))

@@ -118,6 +118,11 @@ class Store:
             ).all()
             return _job(row, transitions)
 
+    def training_job_status(self, name: str) -> str | None:
+        """The job's TrainingJobStatus alone (one indexed read, for pollers), or None if it is unknown."""
+        with self._read() as s:
+            return s.scalar(select(TrainingJobRow.status).where(TrainingJobRow.name == name))
+
     def list_training_jobs(
         self,
         *,
