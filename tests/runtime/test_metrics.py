@@ -63,6 +63,19 @@ def test_linear_learner_lines() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("regex", "line", "value"),
+    [
+        (r".*loss=([0-9.]+)", "loss=1 then loss=2", 2.0),  # greedy .*: the last occurrence, as search
+        (r".*?loss=([0-9.]+)", "loss=1 then loss=2", 1.0),  # lazy .*?: the first
+        (r"loss=([0-9.]+)", "step 3 loss=0.5", 0.5),  # no leading .*: found anywhere in the line
+        (r".*\[[0-9]+\].*#011rmse:([0-9.]+)", "x [1] y\trmse:0.5\tz [2]\trmse:0.25", 0.25),
+    ],
+)
+def test_a_leading_dot_star_regex_finds_what_search_finds(regex: str, line: str, value: float) -> None:
+    assert MetricScanner([{"Name": "m", "Regex": regex}]).scan(line) == [("m", value)]
+
+
 def test_non_numeric_and_non_finite_captures_are_ignored() -> None:
     scanner = MetricScanner([{"Name": "loss", "Regex": r"loss=(\S+)"}])
     assert scanner.scan("loss=abc") == []
