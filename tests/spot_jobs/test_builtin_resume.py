@@ -61,9 +61,11 @@ def test_xgboost_resumes_and_trains_only_the_remaining_rounds(tp: TrainPlane, tm
 
 
 def test_linear_learner_resumes_from_its_epoch_checkpoint(tp: TrainPlane, tmp_path: Path) -> None:
+    # An epoch here takes a few milliseconds: enough epochs after the interrupted one that the notice
+    # (one reconciler tick after "epoch=10" is logged) lands before the job could finish, under load too.
     hps = {
         "predictor_type": "binary_classifier",
-        "epochs": "80",
+        "epochs": "300",
         "mini_batch_size": "100",
         "num_models": "2",
         "early_stopping_patience": "1000",
