@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 seeds, 50 trials")
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--gp-seeds", type=int, default=5, help="seeds for optuna-gp (the slowest)")
+    parser.add_argument("--gp-seeds", type=int, default=10, help="seeds for optuna-gp (the slowest)")
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--methods", default=",".join(METHODS))
