@@ -88,14 +88,19 @@ class TrainPlane:
     def wait_for_tuning_job(
         self, name: str, timeout: float | None = None, poll: float = 0.1
     ) -> dict[str, Any]:
-        """Block until the tuning job is Completed, Failed or Stopped; returns its description."""
+        """Block until the tuning job is Completed, Failed or Stopped; returns its description.
+
+        Polls the job's record alone and describes it (children's counters, best job) once at the end,
+        for the reason ``wait_for_training_job`` gives.
+        """
+        self.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)  # unknown name: error
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            description = self.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
-            if description["HyperParameterTuningJobStatus"] in ("Completed", "Failed", "Stopped"):
-                return description
+            job = self._platform.tuning.tuning_store.get_tuning_job(name)
+            if job is None or job.status in ("Completed", "Failed", "Stopped"):  # None: deleted
+                return self.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
             if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"Tuning job {name} still {description['HyperParameterTuningJobStatus']}")
+                raise TimeoutError(f"Tuning job {name} still {job.status}")
             time.sleep(poll)
 
     def wait_for_training_job(
