@@ -35,12 +35,18 @@ log = logging.getLogger(__name__)
 
 
 class LoopParticipant(Protocol):
-    def tick(self) -> None: ...
+    def tick(self) -> bool:
+        """One pass; True while it has live work (it is then called on every tick, not only on scans)."""
+        ...
 
 
 HEARTBEAT_SECONDS = 1.0
 DEAD_AFTER_SECONDS = 10.0
 DRAIN_SECONDS_PER_TICK = 0.5  # storing the output of hosts that exited, per tick, at most
+# The background loop scans the queue and runs idle participants this often when nothing in this process
+# changed (a change here, such as a created, stopped or finished job, scans at once). Scanning on every
+# 50 ms tick cost an idle control plane 1.7 % of a core, and a running job's hosts the same again.
+IDLE_SCAN_SECONDS = 0.5
 
 
 class Reconciler:
@@ -69,6 +75,9 @@ class Reconciler:
         self._last_adoption = -1e18
         self._tick_lock = threading.Lock()
         self._participants: list[LoopParticipant] = []
+        self._busy_participants: set[int] = set()  # indexes of participants with live work
+        self._changed = True  # something this process did may have made queued work runnable
+        self._next_scan = 0.0  # time.monotonic() of the next scan when nothing changed
         self._sources: dict[str, InterruptionSource] = {}
         now = clock.now()
         store.register_controller(Controller(self.id, socket.gethostname(), os.getpid(), now, now))
@@ -79,6 +88,8 @@ class Reconciler:
         self._participants.append(participant)
 
     def wake(self) -> None:
+        """Something changed (a job created, stopped, ...): scan at once instead of at the next idle scan."""
+        self._changed = True
         self._wake.set()
 
     def start(self) -> None:
@@ -109,7 +120,7 @@ class Reconciler:
         while not done():
             if deadline is not None and self.clock.now() > deadline:
                 return False
-            self.tick()
+            self.tick(scan=False)
             self._wake.wait(self.settings.poll_interval_seconds)
             self._wake.clear()
         return True
@@ -117,13 +128,19 @@ class Reconciler:
     def _loop(self) -> None:
         while not self._halt.is_set():
             try:
-                self.tick()
+                self.tick(scan=False)
             except Exception:  # one bad tick must not end the control plane
                 log.exception("reconciler tick failed")
             self._wake.wait(self.settings.poll_interval_seconds)
             self._wake.clear()
 
-    def tick(self) -> None:
+    def tick(self, *, scan: bool = True) -> None:
+        """One pass: supervise running jobs, then scan the queue and run the participants.
+
+        ``scan=False`` (the loops) scans the queue and runs participants without live work only when
+        something changed in this process or ``IDLE_SCAN_SECONDS`` passed; direct callers (tests and
+        simulations on a fake clock) get a full pass every time.
+        """
         with self._tick_lock:
             now = self.clock.now()
             if now - self._last_heartbeat >= HEARTBEAT_SECONDS:
@@ -132,15 +149,27 @@ class Reconciler:
             if now - self._last_adoption >= HEARTBEAT_SECONDS:
                 self._adopt_orphans()
                 self._last_adoption = now
-            self._collect_finished()
+            if self._collect_finished():
+                self._changed = True  # capacity came free: queued jobs may fit now
             for name in list(self._supervised):
                 self._supervise(self._supervised[name])
-            self._launch_queued()
-            for participant in self._participants:
+            due = scan or self._changed or time.monotonic() >= self._next_scan
+            if due:
+                self._changed = False  # cleared before scanning: a change during the scan is not lost
+                self._next_scan = time.monotonic() + IDLE_SCAN_SECONDS
+                self._launch_queued()
+            for index, participant in enumerate(self._participants):
+                if not due and index not in self._busy_participants:
+                    continue
                 try:
-                    participant.tick()
+                    busy = participant.tick()
                 except Exception:  # a failing participant must not stop job reconciliation
                     log.exception("control-loop participant %r failed", participant)
+                    busy = True
+                if busy:
+                    self._busy_participants.add(index)
+                else:
+                    self._busy_participants.discard(index)
 
     # ----------------------------------------------------------------- launching
     def _launch_queued(self) -> None:
@@ -432,15 +461,19 @@ class Reconciler:
         except ConflictError:
             log.warning("job %s changed hands while finishing", name)
 
-    def _collect_finished(self) -> None:
+    def _collect_finished(self) -> bool:
+        """Forget finished finishing work; True if any job finished."""
+        collected = False
         for name, future in list(self._finishing.items()):
             if future.done():
+                collected = True
                 self._finishing.pop(name)
                 sup = self._supervised.get(name)
                 if sup is not None and sup.finishing:  # not a newer attempt launched meanwhile
                     self._supervised.pop(name)
                 if future.exception() is not None:
                     log.error("finishing %s failed", name, exc_info=future.exception())
+        return collected
 
     def _finish_unlaunched(self, job: TrainingJob) -> None:
         """A stop reached a queued job (never launched, or waiting for spot capacity)."""

@@ -75,9 +75,12 @@ class Tuner:
         self._median = MedianStoppingRule()
         self._series = SeriesCache()  # running children's objective series, read incrementally
 
-    def tick(self) -> None:
+    def tick(self) -> bool:
+        """Drive every live tuning job this control plane owns (claiming those of dead owners); True
+        while it drives any, so the reconciler calls it on every tick until they end."""
         jobs = self.tuning_store.list_tuning_jobs(statuses=["InProgress", "Stopping"])
         live: set[str] | None = None
+        driving = False
         for job in jobs:
             if job.owner != self.owner:
                 live = live if live is not None else self._live_controllers()
@@ -85,6 +88,8 @@ class Tuner:
                     continue
                 self._driven.pop(job.name.lower(), None)
             self._drive(job)
+            driving = True
+        return driving
 
     def _live_controllers(self) -> set[str]:
         now = self.clock.now()
