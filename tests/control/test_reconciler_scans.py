@@ -24,6 +24,12 @@ class Recorder:
         return self.busy
 
 
+def loop_ticks(reconciler: Reconciler, times: int) -> None:
+    """Ticks as the background loop makes them."""
+    for _ in range(times):
+        reconciler.tick(scan=False)
+
+
 @pytest.fixture
 def reconciler(tmp_path: Path) -> Iterator[Reconciler]:
     platform = build_platform(load_settings({"TRAINPLANE_HOME": str(tmp_path / "home")}))
@@ -40,30 +46,24 @@ def test_an_idle_participant_runs_on_changes_and_idle_scans_only(
     reconciler.add_participant(idle)
     reconciler.tick(scan=False)  # a new control plane scans once
     assert idle.calls == 1
-    for _ in range(5):
-        reconciler.tick(scan=False)
+    loop_ticks(reconciler, 5)
     assert idle.calls == 1  # nothing changed, the idle scan is not due
     reconciler.wake()  # e.g. a job was created or stopped in this process
     reconciler.tick(scan=False)
     assert idle.calls == 2
     monkeypatch.setattr(reconciler_module, "IDLE_SCAN_SECONDS", 0.0)
     reconciler.wake()
-    reconciler.tick(scan=False)  # the next idle scan is due at once from here on
-    reconciler.tick(scan=False)  # (changes made by other processes are seen this way)
-    reconciler.tick(scan=False)
-    assert idle.calls == 5
+    loop_ticks(reconciler, 3)  # the next idle scan is due at once from here on (how changes made
+    assert idle.calls == 5  # by other processes are seen)
 
 
 def test_a_participant_with_live_work_runs_on_every_tick_until_it_has_none(reconciler: Reconciler) -> None:
     busy = Recorder(busy=True)
     reconciler.add_participant(busy)
-    for _ in range(5):
-        reconciler.tick(scan=False)
+    loop_ticks(reconciler, 5)
     assert busy.calls == 5
     busy.busy = False
-    reconciler.tick(scan=False)  # reports that its work ended
-    reconciler.tick(scan=False)
-    reconciler.tick(scan=False)
+    loop_ticks(reconciler, 3)  # the first reports that its work ended
     assert busy.calls == 6
 
 

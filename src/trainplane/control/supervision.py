@@ -86,7 +86,7 @@ class Supervision:
             points = [
                 MetricPoint(name, value, stamp, host)
                 for (stamp, _), text in zip(lines, escaped, strict=True)
-                for name, value in self.scanner.scan(text)
+                for name, value in self.scanner.scan_escaped(text)
             ]
             store.ingest_output(self.job_name, self.stream(host), lines, points)
             self._count_progress(host, escaped, points)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 
@@ -37,7 +37,7 @@ class MetricScanner:
     """The job's MetricDefinitions, compiled once; :meth:`scan` gives the values found in a line."""
 
     def __init__(self, definitions: Sequence[Mapping[str, str]]) -> None:
-        self._patterns: list[tuple[str, re.Pattern[str]]] = []
+        self._finders: list[tuple[str, Callable[[str], re.Match[str] | None]]] = []
         for definition in definitions:
             name, regex = definition["Name"], definition["Regex"]
             try:
@@ -46,20 +46,17 @@ class MetricScanner:
                 raise ValueError(f"Invalid regex for metric {name!r}: {exc}") from exc
             if pattern.groups < 1:
                 raise ValueError(f"Regex for metric {name!r} has no capture group for the value")
-            self._patterns.append((name, pattern))
-        # A regex that starts with ``.*`` (every built-in's does) finds with ``match`` exactly what
-        # ``search`` finds, because scanned lines hold no newline (escaping turns it into #012): a match
-        # starting later would also start at 0, the leading ``.*`` taking the prefix. ``search`` retries
-        # the whole pattern at every position of a line that does not match, which made scanning
-        # quadratic in the line's length (11k lines a second against XGBoost's definitions).
-        self._finders = [
-            (name, pattern.match if pattern.pattern.startswith(".*") else pattern.search)
-            for name, pattern in self._patterns
-        ]
+            # A regex that starts with ``.*`` (every built-in's does) finds with ``match`` exactly what
+            # ``search`` finds, because scanned lines hold no newline (escaping turns it into #012): a
+            # match starting later would also start at 0, the leading ``.*`` taking the prefix.
+            # ``search`` retries the whole pattern at every position of a line that does not match,
+            # which made scanning quadratic in the line's length.
+            find = pattern.match if regex.startswith(".*") else pattern.search
+            self._finders.append((name, find))
 
     @property
     def names(self) -> list[str]:
-        return [name for name, _ in self._patterns]
+        return [name for name, _ in self._finders]
 
     def scan(self, line: str) -> list[tuple[str, float]]:
         """(name, value) for each definition whose regex matches; value = first capture group.
@@ -69,7 +66,11 @@ class MetricScanner:
         Captures that are not numbers, and NaN or infinities (which neither CloudWatch nor the JSON
         wire format can carry), are skipped rather than failing the job.
         """
-        escaped = escape_for_scanning(line.rstrip("\n"))
+        return self.scan_escaped(escape_for_scanning(line.rstrip("\n")))
+
+    def scan_escaped(self, escaped: str) -> list[tuple[str, float]]:
+        """:meth:`scan` of a line already passed through :func:`escape_for_scanning` (the control plane
+        escapes each stored line once, for scanning and for progress counting)."""
         found: list[tuple[str, float]] = []
         for name, find in self._finders:
             match = find(escaped)

@@ -306,23 +306,14 @@ class Store:
             for metric in dict.fromkeys(metric_names):
                 of_metric = (MetricPointRow.job_name == name, MetricPointRow.name == metric)
                 first = s.scalar(select(func.min(MetricPointRow.id)).where(*of_metric))
-                if first is None:
-                    continue
-                last = s.execute(
-                    select(*_POINT_COLUMNS).where(*of_metric).order_by(MetricPointRow.id.desc()).limit(1)
-                ).one()
-                found.append((first, MetricPoint(*last)))
+                last = None if first is None else _last_point(s, name, metric)
+                if first is not None and last is not None:
+                    found.append((first, last))
         return [point for _, point in sorted(found, key=lambda item: item[0])[:limit]]
 
     def last_metric_point(self, name: str, metric: str) -> MetricPoint | None:
         with self._read() as s:
-            row = s.execute(
-                select(*_POINT_COLUMNS)
-                .where(MetricPointRow.job_name == name, MetricPointRow.name == metric)
-                .order_by(MetricPointRow.id.desc())
-                .limit(1)
-            ).first()
-            return None if row is None else MetricPoint(*row)
+            return _last_point(s, name, metric)
 
     def metric_points_after(self, name: str, metric: str, after_id: int) -> list[tuple[int, MetricPoint]]:
         """(id, point) of one metric with ids above ``after_id``, in order: a reader that keeps the
@@ -444,6 +435,17 @@ def _close_transition(s: Session, name: str, now: float) -> None:
         .where(TransitionRow.job_name == name, TransitionRow.end_time.is_(None))
         .values(end_time=now)
     )
+
+
+def _last_point(s: Session, name: str, metric: str) -> MetricPoint | None:
+    """The newest point of one metric of one job: one seek on the (job, name, id) index."""
+    row = s.execute(
+        select(*_POINT_COLUMNS)
+        .where(MetricPointRow.job_name == name, MetricPointRow.name == metric)
+        .order_by(MetricPointRow.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else MetricPoint(*row)
 
 
 def _job(row: TrainingJobRow, transitions: Iterable[TransitionRow]) -> TrainingJob:
