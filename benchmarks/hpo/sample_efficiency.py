@@ -145,7 +145,9 @@ def _fmt(x: float) -> str:
     return f"{x:.2g}" if x >= 1e-3 or x == 0 else f"{x:.1e}"
 
 
-def build_report(rows: list, seeds: dict[str, int], n: int, wall: float) -> list[str]:
+def build_report(
+    rows: list, seeds: dict[str, int], n: int, wall: float, stuck_above: float | None = None
+) -> list[str]:
     by: dict[tuple[str, str], list[list[float]]] = {}
     times: dict[str, list[float]] = {}
     for method, name, _seed, regrets, elapsed in rows:
@@ -166,6 +168,8 @@ def build_report(rows: list, seeds: dict[str, int], n: int, wall: float) -> list
                 median[method, problem.name, c] = float(np.median([r[c - 1] for r in runs]))
                 cells.append(_fmt(median[method, problem.name, c]))
             lines.append(f"| {problem.name} | {method} | {len(runs)} | " + " | ".join(cells) + " |")
+    if stuck_above is not None:
+        lines += _stuck_table(by, checkpoints, stuck_above)
     lines += ["", "Goal check (Bayesian beats TPE on >= 6 of 8; within 10x of GPSampler):", ""]
     for c in checkpoints[1:]:
         for bayes in ("tp-bayes", "tp-bayes-q2"):
@@ -185,6 +189,23 @@ def build_report(rows: list, seeds: dict[str, int], n: int, wall: float) -> list
     lines += ["", "Mean wall seconds per run (one seed, one problem):", ""]
     lines += [f"- {m}: {np.mean(t):.1f}s over {len(t)} runs (seeds {seeds[m]})" for m, t in times.items()]
     lines += ["", f"Total wall time: {wall:.0f}s"]
+    return lines
+
+
+def _stuck_table(
+    by: dict[tuple[str, str], list[list[float]]], checkpoints: list[int], above: float
+) -> list[str]:
+    """How many runs have a regret above ``above``: with a median of few seeds, the count of runs left
+    in a local minimum (Hartmann6's second basin is at regret 0.119) decides the median."""
+    lines = ["", f"Runs with simple regret above {above:g} (columns: trials):", ""]
+    lines += ["| problem | method | " + " | ".join(f"@{c}" for c in checkpoints) + " |"]
+    lines += ["|" + "---|" * (2 + len(checkpoints))]
+    for problem in PROBLEMS:
+        for method in METHODS:
+            runs = by.get((method, problem.name))
+            if runs:
+                counts = [f"{sum(r[c - 1] > above for r in runs)}/{len(runs)}" for c in checkpoints]
+                lines.append(f"| {problem.name} | {method} | " + " | ".join(counts) + " |")
     return lines
 
 
@@ -219,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--problems", default="", help="comma-separated names; default all")
     parser.add_argument("--write", default="", help="also write the report (markdown) to this path")
+    parser.add_argument("--stuck-above", type=float, help="also count the runs with a regret above this")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.gp_seeds, args.trials = 3, 3, 50
@@ -236,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         rows = list(pool.map(run_one, jobs))
-    lines = build_report(rows, seeds, args.trials, time.perf_counter() - started)
+    lines = build_report(rows, seeds, args.trials, time.perf_counter() - started, args.stuck_above)
     overhead = ["", "Bayesian suggest time (Hartmann6, 6 dims, median/max of 5 calls, warm-started fit):", ""]
     for n in (100, 500):
         med, worst = suggest_overhead(n)
