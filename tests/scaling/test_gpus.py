@@ -56,6 +56,9 @@ class FakeExecutor:
     def status(self, record: dict[str, Any]) -> HostStatus:
         return HostStatus(self.alive[record["agent_dir"]], None, [])
 
+    def probe(self, record: dict[str, Any]) -> None:
+        return None
+
     def read_output(self, record: dict[str, Any], offset: int, max_lines: int | None = None) -> Any:
         return [], offset
 

@@ -54,6 +54,9 @@ class Supervision:
     lost_detail: str = ""
     progress: int = 0  # steps done, for step-based interruption schedules (control.spot.step_of)
     sync_warning: str | None = None  # the last checkpoint-sync failure a host reported
+    backlog: bool = False  # the last ingest hit INGEST_LINES for a host: more output is waiting
+    next_pass: float = 0.0  # time.monotonic() by which the loop supervises this attempt fully again
+    probe: object = None  # the executor's last cheap fingerprint of the hosts (see Reconciler._pass_due)
 
     def _count_progress(self, host: str, texts: list[str], points: list[MetricPoint]) -> None:
         steps = [s for s in (step_of(t) for t in texts) if s is not None]
@@ -75,10 +78,12 @@ class Supervision:
         notices go out on time) even when a job prints faster than it can be stored. Returns how many
         lines were stored (0: caught up with every host)."""
         stored = 0
+        self.backlog = False
         for record in self.hosts:
             host = record["host"]
             lines, offset = executor.read_output(record, self.offsets.get(host, 0), INGEST_LINES)
             stored += len(lines)
+            self.backlog = self.backlog or len(lines) >= INGEST_LINES
             if not lines:
                 continue
             self.offsets[host] = offset
@@ -91,6 +96,13 @@ class Supervision:
             store.ingest_output(self.job_name, self.stream(host), lines, points)
             self._count_progress(host, escaped, points)
         return stored
+
+    def needs_every_tick(self) -> bool:
+        """Work that cannot wait for the next steady pass: output still queued, a spot notice that may
+        come due at a step the log reports, or a stop on its way from SIGTERM to SIGKILL."""
+        notice_pending = self.notice is not None and self.interrupted_at is None
+        stop_pending = self.term_sent_at is not None and not self.killed
+        return self.backlog or notice_pending or stop_pending
 
     def statuses(self, executor: Executor) -> dict[str, HostStatus]:
         return {record["host"]: executor.status(record) for record in self.hosts}

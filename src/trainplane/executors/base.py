@@ -6,6 +6,7 @@ rebuild its view of running hosts from the store alone.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +42,10 @@ class Executor(Protocol):
         """Start every host's agent; return one persistable record per host."""
 
     def status(self, record: dict[str, Any]) -> HostStatus: ...
+
+    def probe(self, record: dict[str, Any]) -> Hashable | None:
+        """A cheap fingerprint of the host's state (alive, phase events, result) that changes whenever
+        ``status`` would; None when the executor has none (the host is then supervised every tick)."""
 
     def read_output(
         self, record: dict[str, Any], offset: int, max_lines: int | None = None

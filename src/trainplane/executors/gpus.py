@@ -16,7 +16,7 @@ import dataclasses
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from trainplane.executors.base import Executor, HostLaunch, HostStatus
@@ -123,6 +123,9 @@ class GpuScheduling:
         else:
             self.allocator.release(record["agent_dir"])
         return status
+
+    def probe(self, record: dict[str, Any]) -> Hashable | None:
+        return self.inner.probe(record)
 
     def read_output(
         self, record: dict[str, Any], offset: int, max_lines: int | None = None

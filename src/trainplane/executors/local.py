@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +123,12 @@ class LocalExecutor:
             alive=self._alive(record), result=_read_json(agent_dir / "result.json"), events=_events(agent_dir)
         )
 
+    def probe(self, record: dict[str, Any]) -> Hashable:
+        """Whether the agent lives and the sizes of its event and result files: a few syscalls, where
+        ``status`` reads and parses both files."""
+        agent_dir = Path(record["agent_dir"])
+        return self._alive(record), _size(agent_dir / "events.jsonl"), _size(agent_dir / "result.json")
+
     def read_output(
         self, record: dict[str, Any], offset: int, max_lines: int | None = None
     ) -> tuple[list[tuple[float, str]], int]:
@@ -220,6 +227,13 @@ def _signal(pid: int, sig: signal.Signals) -> None:
 def _killpg(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return -1
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -292,6 +292,9 @@ class RayExecutor:
         return None if alive.get(node, False) else node
 
     # ----------------------------------------------------------------- watching
+    def probe(self, record: dict[str, Any]) -> None:
+        return None  # a host's state is a remote call away: nothing cheaper than status itself
+
     def status(self, record: dict[str, Any]) -> HostStatus:
         name = record["actor"]
         if name in self._finished:

@@ -136,6 +136,9 @@ class SimulatedExecutor:
         code = 0 if host.progress(exited) >= host.workload.work and host.term_at is None else 143
         return HostStatus(alive=False, result={"exit_code": code, "time": exited}, events=events)
 
+    def probe(self, record: dict[str, Any]) -> None:
+        return None  # simulated time moves only between ticks: supervise every one
+
     def read_output(
         self, record: dict[str, Any], offset: int, max_lines: int | None = None
     ) -> tuple[list[tuple[float, str]], int]:
