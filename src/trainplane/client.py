@@ -25,6 +25,10 @@ from trainplane.settings import Settings, load_settings
 from trainplane.states import JobStatus
 from trainplane.store.records import LogEvent
 
+# How often a wait reads the store while this process's control plane drives the job (its status changes
+# wake the wait at once; this only covers a change made by another process, e.g. a deletion).
+LOCAL_FALLBACK_SECONDS = 1.0
+
 
 class TrainPlane:
     def __init__(
@@ -108,19 +112,26 @@ class TrainPlane:
     ) -> dict[str, Any]:
         """Block until the job is Completed, Failed or Stopped; returns its description.
 
-        Polls the job's status alone and describes it once at the end: a full description (metrics,
+        Reads the job's status alone and describes it once at the end: a full description (metrics,
         transitions) ten times a second cost the control plane's process ~8 % of a core for as long as a
-        job ran, time taken from the job itself on a small machine.
+        job ran, time taken from the job itself on a small machine. While this process's control plane
+        drives the job, its status changes wake the wait at once and the store is read only every
+        ``LOCAL_FALLBACK_SECONDS``; a job driven elsewhere (or still queued) is polled every ``poll``.
         """
         self.describe_training_job(TrainingJobName=name)  # ResourceNotFound for an unknown name
+        store, reconciler = self._platform.store, self._platform.reconciler
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            status = self._platform.store.training_job_status(name)
+            seen = store.status_changes.generation()
+            status = store.training_job_status(name)
             if status is None or JobStatus(status).is_terminal():  # None: deleted; describe says so
                 return self.describe_training_job(TrainingJobName=name)
-            if deadline is not None and time.monotonic() > deadline:
+            now = time.monotonic()
+            if deadline is not None and now > deadline:
                 raise TimeoutError(f"Training job {name} still {status} after {timeout} s")
-            time.sleep(poll)
+            local = reconciler is not None and reconciler.drives(name)
+            wait = max(poll, LOCAL_FALLBACK_SECONDS) if local else poll
+            store.status_changes.wait(seen, wait if deadline is None else min(wait, deadline - now))
 
     def log_events(self, name: str, after_id: int = 0, host: str | None = None) -> list[LogEvent]:
         """The job's log lines (every host, in order) after the event id ``after_id``."""

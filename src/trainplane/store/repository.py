@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from trainplane.errors import ConflictError, ResourceInUse, ValidationError
 from trainplane.states import JobStatus, Phase
 from trainplane.store.records import Attempt, Controller, LogEvent, MetricPoint, TrainingJob, Transition
+from trainplane.store.signals import StatusSignal
 from trainplane.store.tables import (
     AttemptRow,
     ControllerRow,
@@ -50,6 +51,7 @@ class Store:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # SQLite allows one writer at a time; serialising this process's writers avoids busy retries.
         self._write_lock = threading.RLock() if engine.dialect.name == "sqlite" else None
+        self.status_changes = StatusSignal()  # a job's status changed (or it was deleted) through here
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
@@ -212,7 +214,10 @@ class Store:
             transitions = s.scalars(
                 select(TransitionRow).where(TransitionRow.job_name == name).order_by(TransitionRow.id)
             ).all()
-            return _job(row, transitions)
+            job = _job(row, transitions)
+        if "status" in fields:
+            self.status_changes.notify()
+        return job
 
     def claim(self, name: str, owner: str, *, previous: str | None = None) -> bool:
         """Make ``owner`` the driver of a job currently driven by ``previous``; False if someone else won."""
@@ -240,6 +245,7 @@ class Store:
             row.secondary_status = "Stopping"
             row.last_modified_time = now
             row.version += 1
+        self.status_changes.notify()
         return self.get_training_job(name)
 
     def delete_training_job(self, name: str) -> bool:
@@ -257,6 +263,7 @@ class Store:
                 s.execute(delete(table).where(table.job_name == name))
             s.execute(delete(TagRow).where(TagRow.resource_arn == row.arn))
             s.delete(row)
+        self.status_changes.notify()
         return True
 
     # ----------------------------------------------------------------- attempts
