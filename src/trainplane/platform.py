@@ -82,10 +82,14 @@ def build_executor(settings: Settings) -> tuple[Executor, capacity.Resources]:
     """
     if settings.executor == "local":
         from trainplane.executors import gpus
+        from trainplane.executors.cpus import CoreActivity, CpuAllocator, machine_cores
         from trainplane.executors.local import LocalExecutor
 
         inventory = gpus.discover(settings.gpus)
-        local: Executor = LocalExecutor()
+        pinning = None
+        if settings.pin_cpus:
+            pinning = CpuAllocator(machine_cores(), settings.oversubscription, CoreActivity())
+        local: Executor = LocalExecutor(cpus=pinning)
         if inventory:
             local = gpus.GpuScheduling(local, gpus.GpuAllocator(inventory))
         return local, _local_machine(settings, inventory)

@@ -28,6 +28,8 @@ class Settings:
         spec as a bare name (``none``) or JSON; a job may override it with the Environment entry
         ``TRAINPLANE_SPOT_INTERRUPTIONS``.
     spot_notice_seconds: time between a spot interruption notice (SIGTERM) and the kill (EC2: 120 s).
+    pin_cpus: the local executor gives each host its own cores as CPU affinity, sized from the instance
+        type's vCPUs (``trainplane.executors.cpus``); off (``TRAINPLANE_PIN_CPUS=0``), hosts run on any core.
     spot_on_demand_fallback: when spot capacity would return only after MaxWaitTimeInSeconds, continue
         on on-demand capacity (billed as such) instead of stopping with MaxWaitTimeExceeded.
     """
@@ -49,6 +51,7 @@ class Settings:
     spot_interruptions: str = "none"
     spot_notice_seconds: float = 120.0
     spot_on_demand_fallback: bool = False
+    pin_cpus: bool = True
 
     @property
     def local_s3_root(self) -> Path:
@@ -107,12 +110,15 @@ def load_settings(environ: Mapping[str, str] | None = None, home: str | Path | N
         ray_address=env.get("TRAINPLANE_RAY_ADDRESS") or None,
         ray_require_instance_resource=_bool(env, "TRAINPLANE_RAY_REQUIRE_INSTANCE_RESOURCE"),
         gpus=_gpus(env),
+        pin_cpus=_bool(env, "TRAINPLANE_PIN_CPUS", default=True),
     )
 
 
-def _bool(environ: Mapping[str, str], key: str) -> bool:
+def _bool(environ: Mapping[str, str], key: str, *, default: bool = False) -> bool:
     raw = (environ.get(key) or "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if raw == "":
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True

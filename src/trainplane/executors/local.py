@@ -20,6 +20,7 @@ from typing import Any
 import psutil
 
 from trainplane.executors.base import HostLaunch, HostStatus
+from trainplane.executors.cpus import CpuAllocator
 
 _CHUNK_BYTES = 4 << 20  # at most this much of a host's output is read per bounded call
 
@@ -28,9 +29,15 @@ class LocalExecutor:
     name = "local"
 
     def __init__(
-        self, python: str | None = None, base_env: dict[str, str] | None = None, *, warm_spare: bool = True
+        self,
+        python: str | None = None,
+        base_env: dict[str, str] | None = None,
+        *,
+        warm_spare: bool = True,
+        cpus: CpuAllocator | None = None,
     ) -> None:
         self._python = python or sys.executable
+        self._cpus = cpus  # None: hosts run on any core (no pinning)
         self._base_env = dict(os.environ if base_env is None else base_env)
         self._children: dict[int, subprocess.Popen[bytes]] = {}
         # A started agent waiting on stdin for its job: a launch then skips interpreter start-up and imports.
@@ -42,6 +49,9 @@ class LocalExecutor:
         for launch in hosts:
             launch.agent_dir.mkdir(parents=True, exist_ok=True)
             spec = {**launch.spec, "sandbox": {"unavailable": self._sandbox_reason()}}
+            cores = self._cpus.allocate(str(launch.agent_dir), launch.cpus) if self._cpus else None
+            if cores is not None:
+                spec["cpu_set"] = cores
             (launch.agent_dir / "spec.json").write_text(json.dumps(spec, default=str))
             extra_env = {"CUDA_VISIBLE_DEVICES": ",".join(str(g) for g in launch.gpus)} if launch.gpus else {}
             process = self._take_spare(launch.agent_dir, extra_env) or self._spawn(
@@ -55,6 +65,7 @@ class LocalExecutor:
                     "create_time": _create_time(process.pid),
                     "root": str(launch.root),
                     "agent_dir": str(launch.agent_dir),
+                    **({"cpu_set": cores} if cores is not None else {}),
                 }
             )
         self.prepare_spare()
@@ -119,9 +130,14 @@ class LocalExecutor:
 
     def status(self, record: dict[str, Any]) -> HostStatus:
         agent_dir = Path(record["agent_dir"])
-        return HostStatus(
-            alive=self._alive(record), result=_read_json(agent_dir / "result.json"), events=_events(agent_dir)
-        )
+        alive = self._alive(record)
+        if self._cpus is not None:
+            if alive:
+                self._cpus.claim(record["agent_dir"], record.get("cpu_set") or [])
+            else:
+                self._cpus.release(record["agent_dir"])
+        result = _read_json(agent_dir / "result.json")
+        return HostStatus(alive=alive, result=result, events=_events(agent_dir))
 
     def probe(self, record: dict[str, Any]) -> Hashable:
         """Whether the agent lives and the sizes of its event and result files: a few syscalls, where
@@ -182,6 +198,8 @@ class LocalExecutor:
             _killpg(int(child_pid["pid"]))
         _killpg(pid)
         self._reap(pid)
+        if self._cpus is not None:
+            self._cpus.release(record["agent_dir"])
 
     def _alive(self, record: dict[str, Any]) -> bool:
         pid = record["pid"]

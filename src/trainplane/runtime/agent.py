@@ -73,6 +73,7 @@ class Agent:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_sigterm)
         _become_subreaper()
+        _pin(self.spec.get("cpu_set"))
         self.event("Downloading")
         try:
             storage = self._storage()
@@ -239,6 +240,14 @@ def _fetch(storage: Any, uri: str, dest: Path) -> None:
         shutil.copytree(Path(uri[len("file://") :]), dest)
         return
     storage.download_file(uri, dest)
+
+
+def _pin(cores: list[int] | None) -> None:
+    """Run this host on its own cores (``trainplane.executors.cpus``): set before staging and before the
+    algorithm starts, so every process and thread of the host inherits it."""
+    if cores and hasattr(os, "sched_setaffinity"):
+        with contextlib.suppress(OSError):  # a core gone (container resized): run unpinned
+            os.sched_setaffinity(0, cores)
 
 
 def _become_subreaper() -> None:
