@@ -144,6 +144,11 @@ def test_two_hosts_stop_after_the_same_round_and_resume_with_nothing_redone(tmp_
         transitions = tp.describe_training_job(TrainingJobName="two-spot")["SecondaryStatusTransitions"]
         notice = next(t["StartTime"].timestamp() for t in transitions if t["Status"] == "Interrupted")
         ended = tp._platform.store.attempts("two-spot")[0].end_time
+        after_notice = [
+            f"{e.timestamp - notice:+.2f} s {e.stream}: {e.message[:200]}"
+            for e in tp.log_events("two-spot")
+            if notice <= e.timestamp <= (ended or notice) and not e.message.startswith("[")
+        ]
     spot = report["spot"]
     assert [a["status"] for a in spot["attempts"]] == ["interrupted", "succeeded"]
     rounds = {re.search(r"after round (\d+)", message).group(1) for message in stopped}  # type: ignore[union-attr]
@@ -152,4 +157,4 @@ def test_two_hosts_stop_after_the_same_round_and_resume_with_nothing_redone(tmp_
     assert spot["final_metrics"] == report["uninterrupted"]["final_metrics"]
     # A host left waiting in the collective for a peer that stopped would hold the attempt until the
     # kill at the end of the 30 s notice.
-    assert ended is not None and ended - notice < 15
+    assert ended is not None and ended - notice < 15, "\n".join(after_notice)

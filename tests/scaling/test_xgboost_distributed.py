@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import subprocess
+import sys
 import tarfile
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,6 +146,47 @@ def test_joining_gives_up_at_its_deadline_when_no_tracker_ever_listens(
         distributed._member("127.0.0.1", free_port(), "algo-2"),
     ):
         pass
+
+
+PEER_WITHOUT_GOODBYE = """
+import os, sys
+import numpy as np
+from xgboost import collective
+context = collective.CommunicatorContext(
+    dmlc_tracker_uri="127.0.0.1", dmlc_tracker_port=int(sys.argv[1]), dmlc_task_id="algo-2"
+)
+context.__enter__()
+collective.allreduce(np.array([1.0]), collective.Op.SUM)
+os._exit(0)  # dies after the last collective call, without leaving
+"""
+
+
+def test_the_trackers_host_ends_when_a_peer_died_without_its_goodbye(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(distributed, "LEAVE_TIMEOUT_SECONDS", 1)
+    port = free_port()
+    tracker = distributed._tracker("127.0.0.1", port, 2)
+    peer = subprocess.Popen([sys.executable, "-c", PEER_WITHOUT_GOODBYE, str(port)])
+    with distributed._member("127.0.0.1", port, "algo-1"):
+        total = collective.allreduce(np.array([2.0]), collective.Op.SUM)
+    assert peer.wait(timeout=60) == 0
+    started = time.monotonic()
+    distributed._wait_for_goodbyes(tracker, "algo-1")  # XGBoost's own wait_for() would never return
+    assert total.tolist() == [3.0]
+    assert time.monotonic() - started < 30
+    assert "not every host left the collective within 1 s" in capsys.readouterr().err
+
+
+def test_a_goodbye_that_finds_no_tracker_is_logged_not_raised(capsys: pytest.CaptureFixture[str]) -> None:
+    tracker = distributed._tracker("127.0.0.1", free_port(), 1)
+    port = int(tracker.worker_args()["dmlc_tracker_port"])
+    with distributed._member("127.0.0.1", port, "algo-1"):
+        total = collective.allreduce(np.array([2.0]), collective.Op.SUM)
+        with contextlib.suppress(XGBoostError):  # it reports the connection it lost
+            tracker.free()  # the tracker's host is gone before this host leaves
+    assert total.tolist() == [2.0]
+    assert "Host algo-1 could not leave the collective cleanly" in capsys.readouterr().err
 
 
 def free_port() -> int:

@@ -11,6 +11,13 @@ metrics are all-reduced, so every host builds the same trees and prints the same
 Only the training ring's rank 0 (the first host with data) writes the model and checkpoints: the
 training loop sees the included hosts as ``contract.hosts``, so its ``is_master`` is exactly that host.
 
+Leaving: a host's goodbye (finalize) tells the tracker it is done, and the tracker's host waits for
+every goodbye before it exits, or the others' goodbyes would find no tracker. A host that died or
+failed its goodbye after training would hold that wait for ever (XGBoost's default), so the tracker's
+host waits ``LEAVE_TIMEOUT_SECONDS`` at most; the hosts train in lockstep up to the last round, so the
+others' goodbyes follow at once. A failed goodbye after a finished training is logged, not fatal: the
+model is trained and saved (only the master saves, before its own goodbye).
+
 Joining: XGBoost's own connect retries back off 2 s, then 4 s, ... A host that asks before the
 master's tracker listens (they start together, so about half the time) would lose seconds; instead
 each attempt is a single try and a refused connection is retried here every few milliseconds.
@@ -83,7 +90,7 @@ def run(contract: JobContract, environ: Mapping[str, str], train: TrainFunction)
         if included == hosts:
             _train_together(contract, included, train, extra)
     if first is not None:
-        first.wait_for()
+        _wait_for_goodbyes(first, contract.current_host)
     if included == hosts:
         return
     if contract.current_host not in included:
@@ -96,7 +103,7 @@ def run(contract: JobContract, environ: Mapping[str, str], train: TrainFunction)
     with _member(addr, port, contract.current_host):
         _train_together(contract, included, train, extra)
     if tracker is not None:
-        tracker.wait_for()
+        _wait_for_goodbyes(tracker, contract.current_host)
 
 
 def _train_together(
@@ -141,11 +148,33 @@ def _member(addr: str, port: int, task_id: str) -> Iterator[None]:
     _join(context, JOIN_TIMEOUT_SECONDS)
     try:
         yield
-    finally:
+    except BaseException:
+        with contextlib.suppress(xgb.core.XGBoostError):  # the body's error is the one to report
+            context.__exit__(None, None, None)
+        raise
+    try:
         context.__exit__(None, None, None)
+    except xgb.core.XGBoostError as exc:
+        _log(f"Host {task_id} could not leave the collective cleanly (its work is done): {_first_line(exc)}")
+
+
+def _wait_for_goodbyes(tracker: RabitTracker, host: str) -> None:
+    try:
+        tracker.wait_for(timeout=LEAVE_TIMEOUT_SECONDS)
+    except (xgb.core.XGBoostError, ValueError) as exc:
+        _log(
+            f"Host {host}: not every host left the collective within {LEAVE_TIMEOUT_SECONDS} s of this "
+            f"one; ending anyway: {_first_line(exc)}"
+        )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip(" -") for line in str(exc).splitlines() if line.strip(" -")]
+    return next((line for line in lines if "Timeout" in line or "Fail" in line), lines[0] if lines else "")
 
 
 JOIN_TIMEOUT_SECONDS = 600.0  # how long a host waits for the tracker (the master may be slow to start)
+LEAVE_TIMEOUT_SECONDS = 5  # how long the tracker's host waits for the others' goodbyes (whole seconds)
 _JOIN_POLL_SECONDS = 0.02
 
 
