@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import xgboost as xgb
 from xgboost import collective
 from xgboost.core import XGBoostError
 from xgboost.tracker import RabitTracker
@@ -98,6 +99,39 @@ def test_two_sharded_hosts_match_one_host_and_only_the_master_saves(
         lines = [e.message for e in tp.log_events("xgb-two", host=host)]
         assert any("train: 2500 rows" in line for line in lines), lines[:5]
     assert any("Distributed training on 2 hosts: algo-1, algo-2." in line for line in lines)
+
+
+def test_each_host_evaluates_its_share_and_the_metrics_are_those_of_all_validation_rows(
+    tp: TrainPlane, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(1)
+    features = rng.normal(size=(5001, 6))
+    labels = (features[:, 0] + features[:, 1] * features[:, 2] + rng.normal(scale=0.5, size=5001) > 0) * 1.0
+    train = write_parts(tmp_path / "train", labels[:4000], features[:4000], 2)
+    validation = write_parts(tmp_path / "validation", labels[4000:], features[4000:], 1)  # 1001 rows
+    request = job("xgb-eval", tmp_path, train, validation, 2)
+    request["HyperParameters"] = {
+        "num_round": "12",
+        "max_depth": "3",
+        "objective": "binary:logistic",
+        "eval_metric": "logloss,error",
+    }
+    tp.create_training_job(**request)
+    described = tp.wait_for_training_job("xgb-eval", timeout=240)
+    assert described["TrainingJobStatus"] == "Completed", described.get("FailureReason")
+    for host, rows in (("algo-1", 500), ("algo-2", 501)):
+        lines = [e.message for e in tp.log_events("xgb-eval", host=host)]
+        assert any(f"Evaluating {rows} of the 1001 validation rows on this host" in line for line in lines)
+    # The last round's metrics, recomputed by one process from the saved model on all 1001 rows.
+    with tarfile.open(tmp_path / "output" / "xgb-eval" / "output" / "model.tar.gz") as tar:
+        tar.extractall(tmp_path / "model", filter="data")
+    booster = xgb.Booster(model_file=str(tmp_path / "model" / "xgboost-model"))
+    p = booster.predict(xgb.DMatrix(features[4000:]))
+    y = labels[4000:]
+    logloss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    error = np.mean((p > 0.5) != (y > 0.5))
+    assert final_metric(described, "validation:logloss") == pytest.approx(logloss, abs=1e-5)
+    assert final_metric(described, "validation:error") == pytest.approx(error, abs=1e-5)
 
 
 def test_a_host_without_data_is_excluded_and_the_job_completes(

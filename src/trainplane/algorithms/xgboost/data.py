@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from trainplane.algorithms.formats import (
 from trainplane.algorithms.formats.pipe import is_pipe, read_pipe
 from trainplane.algorithms.xgboost.contract import JobContract
 from trainplane.algorithms.xgboost.errors import UserError
+from trainplane.algorithms.xgboost.validation_split import split_rows
 
 TRAIN = "train"
 VALIDATION = "validation"
@@ -83,8 +85,31 @@ def _widen(features: Any, width: int) -> Any:
     return features
 
 
-def load_channels(contract: JobContract, csv_weights: bool, nthread: int) -> dict[str, xgb.DMatrix]:
-    """DMatrix per present channel (``train`` required, ``validation`` optional)."""
+def _evaluation_share(contract: JobContract, validation: Dataset) -> Dataset:
+    """This host's share of a FullyReplicated validation channel (all of it on a single host, for a
+    ShardedByS3Key channel, or with fewer rows than hosts)."""
+    hosts = sorted(contract.hosts)
+    config = contract.input_data_config.get(VALIDATION, {})
+    if config.get("S3DistributionType", "FullyReplicated") != "FullyReplicated":
+        return validation
+    if len(hosts) < 2 or validation.num_rows < len(hosts):
+        return validation
+    share = split_rows(validation, hosts.index(contract.current_host), len(hosts))
+    print(
+        f"Evaluating {share.num_rows} of the {validation.num_rows} validation rows on this host; the "
+        f"validation metrics are all-reduced over the {len(hosts)} hosts' shares.",
+        file=sys.stderr,
+        flush=True,
+    )
+    return share
+
+
+def load_channels(
+    contract: JobContract, csv_weights: bool, nthread: int, split_validation: bool = False
+) -> dict[str, xgb.DMatrix]:
+    """DMatrix per present channel (``train`` required, ``validation`` optional). With
+    ``split_validation`` and several hosts, a FullyReplicated validation channel keeps this host's
+    1/N of the rows (see ``validation_split``)."""
     configs = contract.input_data_config
     if TRAIN not in configs and not contract.paths.channel(TRAIN).is_dir():
         raise UserError("Channel 'train' is required.")
@@ -94,6 +119,8 @@ def load_channels(contract: JobContract, csv_weights: bool, nthread: int) -> dic
         if name in configs or contract.paths.channel(name).is_dir()
     }
     width = max(dataset.num_features for dataset in datasets.values())
+    if split_validation and VALIDATION in datasets:
+        datasets[VALIDATION] = _evaluation_share(contract, datasets[VALIDATION])
     return {
         name: xgb.DMatrix(_widen(d.features, width), label=d.labels, weight=d.weights, nthread=nthread)
         for name, d in datasets.items()

@@ -18,6 +18,7 @@ from trainplane.algorithms.xgboost.data import TRAIN, VALIDATION, load_channels
 from trainplane.algorithms.xgboost.errors import classify_training_error
 from trainplane.algorithms.xgboost.hyperparameters import validate
 from trainplane.algorithms.xgboost.settings import TrainingSettings, build_settings
+from trainplane.algorithms.xgboost.validation_split import splittable
 
 MODEL_NAME = "xgboost-model"
 
@@ -113,7 +114,8 @@ def run(contract: JobContract, extra_params: dict[str, Any] | None = None) -> No
     chosen by ``distributed.run``) are added to XGBoost's parameters."""
     settings = build_settings(validate(contract.hyperparameters), contract.num_cpus)
     settings.params.update(extra_params or {})
-    dmatrices = load_channels(contract, settings.csv_weights, int(settings.params["nthread"]))
+    split = splittable(settings.objective, settings.native_metrics, settings.custom_metrics)
+    dmatrices = load_channels(contract, settings.csv_weights, int(settings.params["nthread"]), split)
     _log(", ".join(f"{name}: {d.num_row()} rows x {d.num_col()} features" for name, d in dmatrices.items()))
     start, done = _resume(contract)
     stop = StopOnSigterm() if settings.save_model_on_termination else None
