@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from trainplane.algorithms.formats import Dataset
-from trainplane.algorithms.xgboost.validation_split import split_rows, splittable
+from trainplane.algorithms.formats import Dataset, row_share
+from trainplane.algorithms.xgboost.validation_split import splittable
 
 
 def test_ratio_metrics_split_and_the_objectives_default_metric_counts() -> None:
@@ -28,7 +28,7 @@ def test_averaged_metrics_grouped_objectives_and_custom_metrics_do_not_split() -
 def test_shares_are_contiguous_nearly_equal_and_cover_every_row_once() -> None:
     features = np.arange(22, dtype=np.float32).reshape(11, 2)
     dataset = Dataset(features, np.arange(11.0), np.linspace(1, 2, 11))
-    shares = [split_rows(dataset, rank, 3) for rank in range(3)]
+    shares = [dataset.rows(*row_share(11, rank, 3)) for rank in range(3)]
     assert [s.num_rows for s in shares] == [3, 4, 4]
     assert np.array_equal(np.concatenate([s.features for s in shares]), features)
     assert np.array_equal(np.concatenate([s.labels for s in shares]), dataset.labels)  # type: ignore[misc]
@@ -37,6 +37,6 @@ def test_shares_are_contiguous_nearly_equal_and_cover_every_row_once() -> None:
 
 def test_sparse_rows_split_and_missing_labels_stay_missing() -> None:
     features = sp.random(10, 5, density=0.4, format="csr", random_state=0)
-    shares = [split_rows(Dataset(features, None), rank, 2) for rank in range(2)]
+    shares = [Dataset(features, None).rows(*row_share(10, rank, 2)) for rank in range(2)]
     assert all(s.labels is None and s.weights is None for s in shares)
     assert (sp.vstack([s.features for s in shares]) != features).nnz == 0

@@ -33,6 +33,20 @@ class Dataset:
     def num_features(self) -> int:
         return int(self.features.shape[1])
 
+    def rows(self, lo: int, hi: int) -> Dataset:
+        """Rows ``[lo, hi)`` (views where the arrays allow)."""
+
+        def part(values: Any) -> Any:
+            return None if values is None else values[lo:hi]
+
+        return Dataset(self.features[lo:hi], part(self.labels), part(self.weights))
+
+
+def row_share(rows: int, rank: int, world: int) -> tuple[int, int]:
+    """Host ``rank``'s contiguous share ``[lo, hi)`` of ``rows`` rows every host holds: the shares of
+    ``world`` hosts differ by one row at most and together are every row once."""
+    return rows * rank // world, rows * (rank + 1) // world
+
 
 def is_sparse(x: Any) -> bool:
     """``scipy.sparse.issparse`` without importing scipy (~15 MiB RSS) for dense-only jobs."""

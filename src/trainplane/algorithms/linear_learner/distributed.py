@@ -36,6 +36,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from trainplane.algorithms.formats import row_share
 from trainplane.algorithms.network import route_address
 
 DEFAULT_TIMEOUT_SECONDS = 600.0
@@ -94,7 +95,7 @@ class Collective:
 
     def shard(self, rows: int) -> tuple[int, int]:
         """This host's contiguous share ``[lo, hi)`` of ``rows`` replicated rows."""
-        return rows * self.rank // self.world_size, rows * (self.rank + 1) // self.world_size
+        return row_share(rows, self.rank, self.world_size)
 
     def all_sum(self, tensor: torch.Tensor) -> torch.Tensor:
         """Sum ``tensor`` over the hosts, in place (CPU tensors)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from trainplane.algorithms.formats import (
 from trainplane.algorithms.formats.pipe import is_pipe, read_pipe
 from trainplane.algorithms.xgboost.contract import JobContract
 from trainplane.algorithms.xgboost.errors import UserError
-from trainplane.algorithms.xgboost.validation_split import split_rows
+from trainplane.algorithms.xgboost.validation_split import evaluation_share
 
 TRAIN = "train"
 VALIDATION = "validation"
@@ -85,25 +84,6 @@ def _widen(features: Any, width: int) -> Any:
     return features
 
 
-def _evaluation_share(contract: JobContract, validation: Dataset) -> Dataset:
-    """This host's share of a FullyReplicated validation channel (all of it on a single host, for a
-    ShardedByS3Key channel, or with fewer rows than hosts)."""
-    hosts = sorted(contract.hosts)
-    config = contract.input_data_config.get(VALIDATION, {})
-    if config.get("S3DistributionType", "FullyReplicated") != "FullyReplicated":
-        return validation
-    if len(hosts) < 2 or validation.num_rows < len(hosts):
-        return validation
-    share = split_rows(validation, hosts.index(contract.current_host), len(hosts))
-    print(
-        f"Evaluating {share.num_rows} of the {validation.num_rows} validation rows on this host; the "
-        f"validation metrics are all-reduced over the {len(hosts)} hosts' shares.",
-        file=sys.stderr,
-        flush=True,
-    )
-    return share
-
-
 def load_channels(
     contract: JobContract, csv_weights: bool, nthread: int, split_validation: bool = False
 ) -> dict[str, xgb.DMatrix]:
@@ -120,7 +100,9 @@ def load_channels(
     }
     width = max(dataset.num_features for dataset in datasets.values())
     if split_validation and VALIDATION in datasets:
-        datasets[VALIDATION] = _evaluation_share(contract, datasets[VALIDATION])
+        datasets[VALIDATION] = evaluation_share(
+            datasets[VALIDATION], configs.get(VALIDATION, {}), contract.hosts, contract.current_host
+        )
     return {
         name: xgb.DMatrix(_widen(d.features, width), label=d.labels, weight=d.weights, nthread=nthread)
         for name, d in datasets.items()

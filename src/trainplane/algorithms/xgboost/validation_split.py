@@ -17,9 +17,10 @@ rows), and custom metrics (computed by scikit-learn on the host's own prediction
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from trainplane.algorithms.formats import Dataset
+from trainplane.algorithms.formats import Dataset, row_share
 
 # Metrics XGBoost all-reduces as a global sum of losses over a global sum of weights.
 RATIO_METRICS = frozenset(
@@ -71,12 +72,22 @@ def splittable(objective: str, native_metrics: list[str], custom_metrics: list[s
     return all(_base(metric) in RATIO_METRICS for metric in metrics)
 
 
-def split_rows(dataset: Dataset, rank: int, world: int) -> Dataset:
-    """Host ``rank``'s contiguous share of the rows (the shares of ``world`` hosts differ by one row
-    at most and together are every row once)."""
-    rows = slice(rank * dataset.num_rows // world, (rank + 1) * dataset.num_rows // world)
-
-    def part(values: Any) -> Any:
-        return None if values is None else values[rows]
-
-    return Dataset(dataset.features[rows], part(dataset.labels), part(dataset.weights))
+def evaluation_share(
+    validation: Dataset, config: dict[str, Any], hosts: list[str], current_host: str
+) -> Dataset:
+    """This host's share of a FullyReplicated validation channel; all of it on a single host, for a
+    ShardedByS3Key channel (``config`` is the channel's inputdataconfig entry), or with fewer rows
+    than hosts."""
+    hosts = sorted(hosts)
+    if config.get("S3DistributionType", "FullyReplicated") != "FullyReplicated":
+        return validation
+    if len(hosts) < 2 or validation.num_rows < len(hosts):
+        return validation
+    share = validation.rows(*row_share(validation.num_rows, hosts.index(current_host), len(hosts)))
+    print(
+        f"Evaluating {share.num_rows} of the {validation.num_rows} validation rows on this host; the "
+        f"validation metrics are all-reduced over the {len(hosts)} hosts' shares.",
+        file=sys.stderr,
+        flush=True,
+    )
+    return share
