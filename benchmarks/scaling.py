@@ -2,6 +2,12 @@
 
     .venv/bin/python benchmarks/scaling.py [--rows 2000000] [--rounds 50] [--epochs 15]
                                            [--ll-batches 1000,10000] [--only xgboost|linear-learner]
+                                           [--timeline]
+
+``--timeline`` also prints where each job's time went, from algo-1's log lines: start-up (until the
+first round's metric line, XGBoost, or "Training N models", Linear Learner), training (until the last
+round's or epoch's line), finish (until TrainingEndTime); and what ``import torch`` costs on one core.
+TRAINPLANE_PIN_CPUS from the environment is passed on (``TRAINPLANE_PIN_CPUS=0``: hosts unpinned).
 
 2M generated rows (16 features, a non-linear target) in 8 Parquet objects; validation 100k rows,
 FullyReplicated. The features lie on a grid of 0.05 (about 200 distinct values each, fewer than
@@ -27,6 +33,10 @@ than T1.
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -105,20 +115,50 @@ def request(
     }
 
 
-def run(tp: TrainPlane, job: dict[str, Any]) -> tuple[float, float]:
+# algo-1's lines that open and close the training phase, by algorithm (see --timeline).
+TRAINING_STARTS = {"xgboost": r"^\[0\]\t", "linear-learner": r"^Training \d+ models"}
+TRAINING_LINES = {"xgboost": r"^\[\d+\]\t", "linear-learner": r"^#progress_metric: host=algo-1"}
+
+
+def run(tp: TrainPlane, job: dict[str, Any], timeline: bool = False) -> tuple[float, float]:
     tp.create_training_job(**job)
-    description = tp.wait_for_training_job(job["TrainingJobName"], timeout=3600)
+    name = job["TrainingJobName"]
+    description = tp.wait_for_training_job(name, timeout=3600)
     if description["TrainingJobStatus"] != "Completed":
-        raise SystemExit(f"{job['TrainingJobName']}: {description.get('FailureReason')}")
+        raise SystemExit(f"{name}: {description.get('FailureReason')}")
     seconds = (description["TrainingEndTime"] - description["TrainingStartTime"]).total_seconds()
     metrics = {m["MetricName"]: m["Value"] for m in description["FinalMetricDataList"]}
+    if timeline:
+        print_timeline(tp, name, description)
     return seconds, metrics["validation:rmse"]
 
 
-def compare(tp: TrainPlane, name: str, make: Any, goal: str, within: Any) -> str:
+def print_timeline(tp: TrainPlane, name: str, description: dict[str, Any]) -> None:
+    algorithm = "xgboost" if name.startswith("xgboost") else "linear-learner"
+    start = description["TrainingStartTime"].timestamp()
+    end = description["TrainingEndTime"].timestamp()
+    lines = [(e.timestamp, e.message) for e in tp.log_events(name, host="algo-1")]
+    opened = next(t for t, text in lines if re.search(TRAINING_STARTS[algorithm], text))
+    closed = max(t for t, text in lines if re.search(TRAINING_LINES[algorithm], text))
+    print(
+        f"  {name}: start-up {opened - start:.2f} s, training {closed - opened:.2f} s, "
+        f"finish {end - closed:.2f} s"
+    )
+
+
+def torch_import_seconds() -> float:
+    """``import torch`` in a fresh interpreter on one core (what each Linear Learner host pays)."""
+    code = (
+        "import os, time; os.sched_setaffinity(0, {0}); t = time.perf_counter(); import torch; "
+        "print(time.perf_counter() - t)"
+    )
+    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
+
+
+def compare(tp: TrainPlane, name: str, make: Any, goal: str, within: Any, timeline: bool = False) -> str:
     """Run the 1- and 2-instance jobs of one algorithm; a Markdown table row with the verdicts."""
-    t1, m1 = run(tp, make(f"{name}-1", 1))
-    t2, m2 = run(tp, make(f"{name}-2", 2))
+    t1, m1 = run(tp, make(f"{name}-1", 1), timeline)
+    t2, m2 = run(tp, make(f"{name}-2", 2), timeline)
     efficiency = t1 / (2 * t2)
     close, diff = within(m1, m2)
     print(f"{name}: T1 {t1:.1f} s, T2 {t2:.1f} s, efficiency {efficiency:.3f}; rmse {m1:.6f} vs {m2:.6f}")
@@ -136,6 +176,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--ll-batches", default="1000,10000", help="Linear Learner mini_batch_size values")
     parser.add_argument("--only", choices=("xgboost", "linear-learner"))
+    parser.add_argument("--timeline", action="store_true", help="print each job's phases")
     args = parser.parse_args()
     rows = [HEADER, "|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,6 +184,8 @@ def main() -> None:
         train = write_parts(root / "train", args.rows, 8, 0)
         validation = write_parts(root / "validation", 100_000, 1, 1)
         environ = {"TRAINPLANE_HOME": str(root / "home"), "TRAINPLANE_OVERSUBSCRIPTION": "2"}
+        if "TRAINPLANE_PIN_CPUS" in os.environ:
+            environ["TRAINPLANE_PIN_CPUS"] = os.environ["TRAINPLANE_PIN_CPUS"]
         out = root / "out"
         with TrainPlane(environ=environ) as tp:
             if args.only != "linear-learner":
@@ -154,6 +197,7 @@ def main() -> None:
                         lambda name, n: request(name, out, train, validation, n, IMAGE, hps),
                         "<= 1e-3",
                         lambda a, b: (abs(a - b) <= 1e-3, f"{abs(a - b):.2e}"),
+                        args.timeline,
                     )
                 )
             for batch in [] if args.only == "xgboost" else map(int, args.ll_batches.split(",")):
@@ -165,8 +209,11 @@ def main() -> None:
                         lambda name, n, h=ll_hps: request(name, out, train, validation, n, LL_IMAGE, h),
                         "<= 0.5 %",
                         lambda a, b: (abs(a - b) <= 0.005 * a, f"{100 * abs(a - b) / a:.3f} %"),
+                        args.timeline,
                     )
                 )
+    if args.timeline and args.only != "xgboost":
+        print(f"import torch on one core: {torch_import_seconds():.2f} s")
     print(f"rows={args.rows} rounds={args.rounds} epochs={args.epochs}")
     print("\n".join(rows))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import xgboost as xgb
+from sklearn.metrics import roc_auc_score
 from xgboost import collective
 from xgboost.core import XGBoostError
 from xgboost.tracker import RabitTracker
@@ -132,6 +134,54 @@ def test_each_host_evaluates_its_share_and_the_metrics_are_those_of_all_validati
     error = np.mean((p > 0.5) != (y > 0.5))
     assert final_metric(described, "validation:logloss") == pytest.approx(logloss, abs=1e-5)
     assert final_metric(described, "validation:error") == pytest.approx(error, abs=1e-5)
+
+
+RANK_ON_UNEQUAL_SHARES = """
+import json, sys
+import numpy as np
+import xgboost as xgb
+from sklearn.metrics import roc_auc_score
+from xgboost import collective
+port, rank, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+rng = np.random.default_rng(0)
+x = rng.normal(size=(3000, 4))
+y = (x[:, 0] + rng.normal(size=3000) > 0) * 1.0
+train, valid = (slice(0, 1000), slice(2000, 2020)) if rank == 0 else (slice(1000, 2000), slice(2020, 3000))
+context = collective.CommunicatorContext(
+    dmlc_tracker_uri="127.0.0.1", dmlc_tracker_port=port, dmlc_task_id=str(rank)
+)
+with context:
+    log = {}
+    params = {"objective": "binary:logistic", "eval_metric": ["logloss", "error", "rmse", "mae", "auc"]}
+    booster = xgb.train({**params, "nthread": 1}, xgb.DMatrix(x[train], y[train]), 5,
+                        evals=[(xgb.DMatrix(x[valid], y[valid]), "v")], evals_result=log)
+if rank == 0:
+    booster.save_model(out + ".json")
+    json.dump({name: values[-1] for name, values in log["v"].items()}, open(out, "w"))
+"""
+
+
+def test_ratio_metrics_over_unequal_shares_are_those_of_all_rows_and_auc_is_not(tmp_path: Path) -> None:
+    """What ``validation_split`` relies on: 20 and 980 of 1000 validation rows on two ranks."""
+    port = free_port()
+    tracker = distributed._tracker("127.0.0.1", port, 2)
+    out = tmp_path / "metrics"
+    ranks = [
+        subprocess.Popen([sys.executable, "-c", RANK_ON_UNEQUAL_SHARES, str(port), str(rank), str(out)])
+        for rank in (0, 1)
+    ]
+    assert [rank.wait(timeout=120) for rank in ranks] == [0, 0]
+    tracker.wait_for(timeout=30)
+    reported = json.loads(out.read_text())
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3000, 4))
+    y = ((x[:, 0] + rng.normal(size=3000) > 0) * 1.0)[2000:]
+    p = xgb.Booster(model_file=str(out) + ".json").predict(xgb.DMatrix(x[2000:]))
+    assert reported["logloss"] == pytest.approx(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), abs=1e-6)
+    assert reported["error"] == pytest.approx(np.mean((p > 0.5) != (y > 0.5)), abs=1e-9)
+    assert reported["rmse"] == pytest.approx(np.sqrt(np.mean((p - y) ** 2)), abs=1e-6)
+    assert reported["mae"] == pytest.approx(np.mean(np.abs(p - y)), abs=1e-6)
+    assert abs(reported["auc"] - roc_auc_score(y, p)) > 1e-5  # averaged per rank: not the AUC of all rows
 
 
 def test_a_host_without_data_is_excluded_and_the_job_completes(

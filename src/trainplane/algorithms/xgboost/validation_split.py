@@ -4,10 +4,11 @@ With several hosts every round's metrics are all-reduced: for the metrics below 
 host's (loss, weight) pair and divides once, so the value over the union of the hosts' rows is the
 value over all rows, whichever host holds which row. A FullyReplicated validation channel gives every
 host every row; evaluating all of them on every host is work that does not shrink with more hosts
-(100k rows: about 8 ms of a 70 ms round on one core, ``benchmarks/scaling.py``). So each host keeps
-a contiguous 1/N of those rows for evaluation, and the metric lines stay those of one host on the
-whole channel (up to float summation order: with 20 and 980 of 1000 rows on two hosts, logloss,
-error, rmse and mae matched one process on all rows to 1e-8; auc was 3e-4 off, hence not split).
+(1M train rows on one core: 100k validation rows add 2-3 ms to a ~59 ms round, half of them 1 ms,
+``benchmarks/xgboost_evaluation.py``). So each host keeps a contiguous 1/N of those rows for
+evaluation, and the metric lines stay those of one host on the whole channel, up to float summation
+order (``tests/scaling/test_xgboost_distributed.py`` checks logloss, error, rmse and mae over 20 and
+980 of 1000 rows against one process on all of them; auc differs, hence not split).
 
 Not split: a ShardedByS3Key validation channel (already one share per host), ranking and survival
 objectives (groups and orderings span rows), metrics that are not such a ratio (auc, aucpr, ndcg,
