@@ -19,6 +19,9 @@ class BuiltinAlgorithm:
     module: str  # run as ``python -m <module>``
     supports_pipe: bool
     checkpoints: bool
+    # Imported ahead of a job by a spare agent's pre-loaded interpreter (``runtime.preload``): what
+    # costs this algorithm's start-up most. Empty: it starts as a fresh ``python -m``.
+    preload: tuple[str, ...] = ()
 
     def metric_definitions(self, hyperparameters: dict[str, str] | None = None) -> list[dict[str, str]]:
         """The MetricDefinitions SageMaker fills in for this algorithm's jobs.
@@ -40,7 +43,21 @@ class BuiltinAlgorithm:
 
 XGBOOST = BuiltinAlgorithm("xgboost", "trainplane.algorithms.xgboost", supports_pipe=True, checkpoints=True)
 LINEAR_LEARNER = BuiltinAlgorithm(
-    "linear-learner", "trainplane.algorithms.linear_learner", supports_pipe=True, checkpoints=True
+    "linear-learner",
+    "trainplane.algorithms.linear_learner",
+    supports_pipe=True,
+    checkpoints=True,
+    # torch is 0.8 s of a 1.3 s start-up on one core, the readers' pyarrow 0.15 s (benchmarks/RESULTS.md,
+    # scaling).
+    preload=(
+        "torch",
+        "torch.distributed",
+        "trainplane.algorithms.linear_learner.fit",
+        "trainplane.algorithms.linear_learner.distributed",
+        "trainplane.algorithms.formats.parquet",
+        "trainplane.algorithms.formats.csv",
+        "trainplane.algorithms.formats.recordio_protobuf",
+    ),
 )
 
 _BY_REPOSITORY = {"sagemaker-xgboost": XGBOOST, "xgboost": XGBOOST, "linear-learner": LINEAR_LEARNER}
