@@ -89,7 +89,7 @@ def build_executor(settings: Settings) -> tuple[Executor, capacity.Resources]:
         pinning = None
         if settings.pin_cpus:
             pinning = CpuAllocator(machine_cores(), settings.oversubscription, CoreActivity())
-        local: Executor = LocalExecutor(cpus=pinning)
+        local: Executor = LocalExecutor(cpus=pinning, spares=settings.spare_agents)
         if inventory:
             local = gpus.GpuScheduling(local, gpus.GpuAllocator(inventory))
         return local, _local_machine(settings, inventory)

@@ -32,6 +32,9 @@ class Settings:
         type's vCPUs (``trainplane.executors.cpus``); off (``TRAINPLANE_PIN_CPUS=0``), hosts run on any core.
     spot_on_demand_fallback: when spot capacity would return only after MaxWaitTimeInSeconds, continue
         on on-demand capacity (billed as such) instead of stopping with MaxWaitTimeExceeded.
+    spare_agents: how many started agents the local executor keeps waiting for the next hosts
+        (``TRAINPLANE_SPARE_AGENTS``, 0: every host starts a fresh interpreter). After a built-in job
+        whose start-up is heavy (Linear Learner: torch), they also hold its imports (``runtime.preload``).
     """
 
     home: Path
@@ -52,6 +55,7 @@ class Settings:
     spot_notice_seconds: float = 120.0
     spot_on_demand_fallback: bool = False
     pin_cpus: bool = True
+    spare_agents: int = 2
 
     @property
     def local_s3_root(self) -> Path:
@@ -111,7 +115,17 @@ def load_settings(environ: Mapping[str, str] | None = None, home: str | Path | N
         ray_require_instance_resource=_bool(env, "TRAINPLANE_RAY_REQUIRE_INSTANCE_RESOURCE"),
         gpus=_gpus(env),
         pin_cpus=_bool(env, "TRAINPLANE_PIN_CPUS", default=True),
+        spare_agents=_count(env, "TRAINPLANE_SPARE_AGENTS", 2),
     )
+
+
+def _count(environ: Mapping[str, str], key: str, default: int) -> int:
+    raw = (environ.get(key) or "").strip()
+    if raw == "":
+        return default
+    if not raw.isdigit():
+        raise ConfigurationError(f"{key} must be a whole number >= 0, got {raw!r}")
+    return int(raw)
 
 
 def _bool(environ: Mapping[str, str], key: str, *, default: bool = False) -> bool:

@@ -13,7 +13,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Hashable
+import threading
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,54 @@ import psutil
 
 from trainplane.executors.base import HostLaunch, HostStatus
 from trainplane.executors.cpus import CpuAllocator
+from trainplane.runtime.program import preload_for
 
 _CHUNK_BYTES = 4 << 20  # at most this much of a host's output is read per bounded call
+# Spare agents kept waiting: enough for a two-host job to start every host warm (a host that starts
+# cold holds the others at the first collective, and loses what the warm ones gained).
+SPARES = 2
+
+
+@dataclass
+class _Spare:
+    process: subprocess.Popen[bytes]
+    preload: tuple[str, ...]
+
+    @classmethod
+    def start(
+        cls, python: str, env: dict[str, str], cores: Sequence[int], preload: tuple[str, ...]
+    ) -> _Spare:
+        argv = [python, "-m", "trainplane.runtime.agent", "--spare"]
+        if cores:
+            argv += ["--cpus", ",".join(map(str, cores))]
+        if preload:
+            argv += ["--preload", ",".join(preload)]
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+        return cls(process, preload)
+
+    def retire(self) -> None:
+        """Closing stdin makes the spare exit on its own, without running anything."""
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+
+    def stop(self) -> None:
+        """Retire and wait; kill the spare if it does not exit."""
+        if self.process.poll() is not None:
+            return
+        self.retire()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 class LocalExecutor:
@@ -34,18 +82,25 @@ class LocalExecutor:
         base_env: dict[str, str] | None = None,
         *,
         warm_spare: bool = True,
+        spares: int | None = None,
         cpus: CpuAllocator | None = None,
     ) -> None:
         self._python = python or sys.executable
         self._cpus = cpus  # None: hosts run on any core (no pinning)
         self._base_env = dict(os.environ if base_env is None else base_env)
         self._children: dict[int, subprocess.Popen[bytes]] = {}
-        # A started agent waiting on stdin for its job: a launch then skips interpreter start-up and imports.
-        self._warm_spare = warm_spare
-        self._spare: subprocess.Popen[bytes] | None = None
+        # Started agents waiting on stdin for a job each: a launch then skips interpreter start-up and
+        # imports (and, pre-loaded, the built-in's own heavy imports: ``runtime.preload``).
+        self._spare_count = (SPARES if spares is None else spares) if warm_spare else 0
+        self._spares: list[_Spare] = []
+        self._retired: list[_Spare] = []  # told to exit, not yet reaped
+        self._preload: tuple[str, ...] = ()  # what new spares pre-load: the last launched job's
+        self._spare_lock = threading.RLock()
 
     def launch(self, hosts: list[HostLaunch]) -> list[dict[str, Any]]:
         records = []
+        if hosts:
+            self._want_preload(hosts[0].spec)
         for launch in hosts:
             launch.agent_dir.mkdir(parents=True, exist_ok=True)
             spec = {**launch.spec, "sandbox": {"unavailable": self._sandbox_reason()}}
@@ -83,42 +138,73 @@ class LocalExecutor:
             )
 
     def _take_spare(self, agent_dir: Path, extra_env: dict[str, str]) -> subprocess.Popen[bytes] | None:
-        spare, self._spare = self._spare, None
-        if spare is None or spare.poll() is not None or spare.stdin is None:
+        """A waiting spare for this host, one pre-loaded for the current built-in first."""
+        with self._spare_lock:
+            live = [spare for spare in self._spares if spare.process.poll() is None]
+            live.sort(key=lambda spare: spare.preload != self._preload)  # stable: oldest first otherwise
+            self._spares = live[1:]
+        if not live:
+            return None
+        process = live[0].process
+        if process.stdin is None:
             return None
         try:
-            spare.stdin.write((json.dumps({"agent_dir": str(agent_dir), "env": extra_env}) + "\n").encode())
-            spare.stdin.close()
+            process.stdin.write((json.dumps({"agent_dir": str(agent_dir), "env": extra_env}) + "\n").encode())
+            process.stdin.close()
         except OSError:
-            spare.kill()
+            process.kill()
             return None
-        return spare
+        return process
+
+    def _want_preload(self, spec: dict[str, Any]) -> None:
+        """Spares from now on pre-load what this job's program would import first; spares that
+        pre-load something else are retired (the next job is most likely another like this one)."""
+        wanted = preload_for(
+            spec.get("algorithm_specification", {}), spec.get("context", {}).get("hyperparameters", {})
+        )
+        with self._spare_lock:
+            if wanted == self._preload:
+                return
+            self._preload = wanted
+            retired = [spare for spare in self._spares if spare.preload != wanted]
+            self._spares = [spare for spare in self._spares if spare.preload == wanted]
+            self._retired += retired
+        for spare in retired:
+            spare.retire()  # it exits by itself; reaped by a later prepare_spare or close
 
     def prepare_spare(self) -> None:
-        """Start a spare agent now, so the next launch is fast (called after each launch)."""
-        if not self._warm_spare or (self._spare is not None and self._spare.poll() is None):
-            return
-        self._spare = subprocess.Popen(
-            [self._python, "-m", "trainplane.runtime.agent", "--spare"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=self._base_env,
-            start_new_session=True,
-        )
+        """Top the pool of spare agents up, on idle cores only (called after each launch and whenever a
+        host ends): a spare's start-up, and a pre-loading one's imports, must not slow running hosts.
+        With pinning off, every core counts as idle."""
+        with self._spare_lock:
+            self._spares = [spare for spare in self._spares if spare.process.poll() is None]
+            self._retired = [spare for spare in self._retired if spare.process.poll() is None]
+            missing = self._spare_count - len(self._spares)
+            if missing <= 0:
+                return
+            idle = self._idle_cores()
+            if idle == []:
+                return  # every core runs a host: warm up when one frees
+            for i in range(missing):
+                cores = [idle[i % len(idle)]] if idle else []
+                self._spares.append(_Spare.start(self._python, self._base_env, cores, self._preload))
+
+    def spares(self) -> list[tuple[int, tuple[str, ...]]]:
+        """The spare agents waiting now: PID and what each pre-loads."""
+        with self._spare_lock:
+            return [(s.process.pid, s.preload) for s in self._spares if s.process.poll() is None]
+
+    def _idle_cores(self) -> list[int] | None:
+        if self._cpus is None:
+            return None
+        return [core for core, hosts in self._cpus.load().items() if hosts == 0]
 
     def close(self) -> None:
-        """Stop the spare agent; running agents are left alone (the next control plane adopts them)."""
-        spare, self._spare = self._spare, None
-        if spare is not None and spare.poll() is None:
-            # Closing stdin makes the spare exit on its own; kill it if it does not.
-            if spare.stdin is not None:
-                spare.stdin.close()
-            try:
-                spare.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                spare.kill()
-                spare.wait()
+        """Stop the spare agents; running agents are left alone (the next control plane adopts them)."""
+        with self._spare_lock:
+            spares, self._spares, self._retired = self._spares + self._retired, [], []
+        for spare in spares:
+            spare.stop()
 
     def _sandbox_reason(self) -> str | None:
         # Probed once per control plane rather than once per agent (the probe runs bwrap).
@@ -136,6 +222,8 @@ class LocalExecutor:
                 self._cpus.claim(record["agent_dir"], record.get("cpu_set") or [])
             else:
                 self._cpus.release(record["agent_dir"])
+        if not alive:
+            self.prepare_spare()  # its cores may be idle now
         result = _read_json(agent_dir / "result.json")
         return HostStatus(alive=alive, result=result, events=_events(agent_dir))
 
@@ -200,6 +288,7 @@ class LocalExecutor:
         self._reap(pid)
         if self._cpus is not None:
             self._cpus.release(record["agent_dir"])
+        self.prepare_spare()
 
     def _alive(self, record: dict[str, Any]) -> bool:
         pid = record["pid"]

@@ -55,7 +55,7 @@ class HostActor:
 
     def __init__(self, host: str, root: str, agent_dir: str, spec: dict[str, Any]) -> None:
         self.launch = HostLaunch(host=host, root=Path(root), agent_dir=Path(agent_dir), spec=spec)
-        self.local = LocalExecutor()
+        self.local = LocalExecutor(warm_spare=False)  # one launch per actor: a spare would never be used
         self.record: dict[str, Any] | None = None
         self.cancelled = False
         self._address: tuple[str, int] | None = None

@@ -32,6 +32,7 @@ import psutil
 from trainplane.runtime import checkpoint_sync, contract, script_mode
 from trainplane.runtime.paths import MLPaths
 from trainplane.runtime.pipe import PipeChannels
+from trainplane.runtime.preload import Preloaded, PreloadedProcess
 from trainplane.runtime.program import Program, ProgramError, assume_sandbox, resolve_program
 
 _PR_SET_CHILD_SUBREAPER = 36
@@ -39,12 +40,13 @@ STDERR_TAIL_LINES = 20
 
 
 class Agent:
-    def __init__(self, agent_dir: Path) -> None:
+    def __init__(self, agent_dir: Path, preloaded: Preloaded | None = None) -> None:
         self.agent_dir = agent_dir
+        self.preloaded = preloaded  # a spare's pre-loaded interpreter, used if the program is its built-in
         self.spec: dict[str, Any] = json.loads((agent_dir / "spec.json").read_text())
         self.paths = MLPaths(Path(self.spec["root"]))
         self.context = contract.HostContext(**self.spec["context"])
-        self.child: subprocess.Popen[bytes] | None = None
+        self.child: subprocess.Popen[bytes] | PreloadedProcess | None = None
         self.stop_requested = False
         self._log = open(agent_dir / "output.log", "ab", buffering=0)  # noqa: SIM115 - lives as long as the agent
         self._log_lock = threading.Lock()
@@ -71,6 +73,17 @@ class Agent:
 
     # ----------------------------------------------------------------- the job
     def run(self) -> int:
+        try:
+            return self._run()
+        finally:
+            self._discard_preloaded()  # not used (the job failed or stopped before its program ran)
+
+    def _discard_preloaded(self) -> None:
+        preloaded, self.preloaded = self.preloaded, None
+        if preloaded is not None:
+            preloaded.discard()
+
+    def _run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_sigterm)
         _become_subreaper()
         _pin(self.spec.get("cpu_set"))
@@ -166,16 +179,11 @@ class Agent:
         env["PYTHONUNBUFFERED"] = "1"
         self.event("Training")
         self.pipes.start()
-        self.child = subprocess.Popen(
-            program.argv,
-            cwd=program.cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
+        self.child = self._start(program, env)
+        preloaded = isinstance(self.child, PreloadedProcess)
+        (self.agent_dir / "child.json").write_text(
+            json.dumps({"pid": self.child.pid, "preloaded": preloaded})
         )
-        (self.agent_dir / "child.json").write_text(json.dumps({"pid": self.child.pid}))
         if self.stop_requested:
             self._forward_sigterm()
         readers = [
@@ -192,6 +200,26 @@ class Agent:
         self._close_checkpoint_sync()
         self.finish(exit_code, self._failure_reason(exit_code, program))
         return 0
+
+    def _start(self, program: Program, env: dict[str, str]) -> subprocess.Popen[bytes] | PreloadedProcess:
+        """The program's process: the pre-loaded interpreter when it is waiting for this built-in,
+        else a fresh one. Either way in a session of its own, with stdout and stderr piped to us."""
+        preloaded, self.preloaded = self.preloaded, None
+        if preloaded is not None and program.kind == "builtin" and preloaded.runs(program.argv):
+            with contextlib.suppress(OSError):  # the child died: start a fresh interpreter instead
+                cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+                return preloaded.start(program.argv, program.cwd, env, cpus)
+        elif preloaded is not None:
+            preloaded.discard()
+        return subprocess.Popen(
+            program.argv,
+            cwd=program.cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
 
     def _pump(self, stream: BinaryIO, is_stderr: bool) -> None:
         for raw in iter(stream.readline, b""):
@@ -268,21 +296,42 @@ def _kill_leftovers() -> None:
     psutil.wait_procs(leftovers, timeout=5)
 
 
+USAGE = "usage: python -m trainplane.runtime.agent AGENT_DIR | --spare [--cpus 0,1] [--preload MODULE,...]"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args == ["--spare"]:
-        return _run_as_spare()
+    if args[:1] == ["--spare"]:
+        options = dict(zip(args[1::2], args[2::2], strict=False))
+        if len(args) % 2 == 0 or set(options) - {"--cpus", "--preload"}:
+            print(USAGE, file=sys.stderr)
+            return 2
+        cpus = [int(c) for c in options.get("--cpus", "").split(",") if c]
+        return _run_as_spare(cpus, [m for m in options.get("--preload", "").split(",") if m])
     if len(args) != 1:
-        print("usage: python -m trainplane.runtime.agent AGENT_DIR | --spare", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     return Agent(Path(args[0])).run()
 
 
-def _run_as_spare() -> int:
+def _run_as_spare(cpus: list[int], preload: list[str]) -> int:
     """Wait, fully imported, for one job: a JSON line ``{"agent_dir": ..., "env": {...}}`` on stdin.
 
-    End of input (the control plane closed the pipe or died) ends the spare without running anything.
+    ``cpus``: the (idle) cores to warm up on; the job's own set replaces them. ``preload``: modules a
+    pre-loaded interpreter imports meanwhile (``runtime.preload``), forked first, while this process
+    has no threads. End of input (the control plane closed the pipe or died) ends the spare without
+    running anything.
     """
+    _pin(cpus)
+    preloaded = Preloaded.fork(preload) if preload else None
+    try:
+        return _wait_for_job(preloaded)
+    finally:
+        if preloaded is not None:
+            preloaded.discard()  # a no-op once the job took it
+
+
+def _wait_for_job(preloaded: Preloaded | None) -> int:
     import trainplane.runtime.staging
     import trainplane.storage  # noqa: F401
 
@@ -296,7 +345,8 @@ def _run_as_spare() -> int:
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
-    return Agent(agent_dir).run()
+    agent = Agent(agent_dir, preloaded)
+    return agent.run()
 
 
 if __name__ == "__main__":

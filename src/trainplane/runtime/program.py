@@ -79,6 +79,17 @@ def resolve_program(
     )
 
 
+def preload_for(algorithm_specification: dict[str, Any], hyperparameters: dict[str, str]) -> tuple[str, ...]:
+    """What a pre-loaded interpreter should import for this job (``runtime.preload``): its built-in's
+    ``preload`` when ``resolve_program`` would run the built-in, else nothing."""
+    if script_mode.UserEntry.from_hyperparameters(hyperparameters) is not None:
+        return ()
+    if script_mode.container_command(algorithm_specification) is not None:
+        return ()
+    builtin = builtin_for_image(algorithm_specification.get("TrainingImage"))
+    return builtin.preload if builtin is not None else ()
+
+
 def _container_program(command: list[str], paths: MLPaths) -> Program:
     """Run an entry-point command; /opt/ml is made to resolve to this host's root when possible."""
     unavailable = _sandbox_unavailable_reason()
