@@ -109,18 +109,49 @@ def test_local_steps_average_the_hosts_models_once_per_sync_period(monkeypatch: 
     assert group.sums == 20 // 5  # 20 steps: 4 averages, the last one with the epoch's loss totals
 
 
-def test_averaging_weights_each_host_by_the_rows_it_stepped_on() -> None:
-    def other(buffer: torch.Tensor) -> torch.Tensor:
-        # The other host stepped on 3x the rows and holds parameters of 5 everywhere.
-        rows = float(buffer[-1])
-        result = torch.full_like(buffer, 5.0 * 3 * rows)
-        result[-1] = 3 * rows
+def other_host(P: float, rows: int, gradient: float) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The other host of a pair: its parameters and moments all ``P``, stepped on ``rows`` rows whose
+    gradients summed to ``gradient`` everywhere (the averager's buffer layout)."""
+
+    def buffer(mine: torch.Tensor) -> torch.Tensor:
+        size = (len(mine) - 1) // 4  # P, m1, m2, the row count, the gradient sum
+        result = torch.full_like(mine, P * rows)
+        result[3 * size] = rows
+        result[3 * size + 1 :] = gradient
         return result
 
-    trainer = regression_trainer(PairedCollective(other))
+    return buffer
+
+
+def test_averaging_weights_each_host_by_the_rows_it_stepped_on() -> None:
+    trainer = regression_trainer(PairedCollective(other_host(P=5.0, rows=30, gradient=0.0)))
     trainer.model.P.fill_(1.0)
-    trainer._average_models(10)
-    assert torch.allclose(trainer.model.P, torch.full_like(trainer.model.P, (1.0 * 1 + 5.0 * 3) / 4))
+    trainer.averager.stepped(torch.zeros_like(trainer.model.P), 10)
+    trainer.averager.average()
+    assert torch.allclose(trainer.model.P, torch.full_like(trainer.model.P, (1.0 * 10 + 5.0 * 30) / 40))
+
+
+def test_each_host_corrects_its_gradients_by_the_hosts_mean_gradient_minus_its_own() -> None:
+    # This host's gradients summed to 2 per row over 10 rows, the other's to 6 per row over 30 rows:
+    # the mean over the hosts is (20 + 180) / 40 = 5 per row, so this host adds 5 - 2 = 3 from now on.
+    trainer = regression_trainer(PairedCollective(other_host(P=0.0, rows=30, gradient=180.0)))
+    model = trainer.model
+    trainer.averager.stepped(torch.full_like(model.P, 20.0), 10)
+    trainer.averager.average()
+    assert model.correction is not None
+    assert torch.allclose(model.correction, torch.full_like(model.P, 3.0))
+    assert not trainer.averager.gradient.any() and trainer.averager.rows == 0  # a new round begins
+    model.grad.fill_(4.0 * 10)  # a batch of 10 rows with a gradient of 4 per row
+    before = model.P.clone()
+    model.apply(10)
+    assert torch.allclose(model.grad, torch.full_like(model.P, 4.0 + 3.0))  # what the update used
+    assert not torch.equal(model.P, before)
+
+
+def test_a_single_host_never_corrects_its_gradients() -> None:
+    trainer = regression_trainer(Collective())
+    trainer.train_epoch(0)
+    assert trainer.model.correction is None
 
 
 def test_dist_sync_all_reduces_the_gradient_at_every_step() -> None:

@@ -11,10 +11,10 @@ objects). The hosts meet twice, as SageMaker's container does:
    destroyed). Otherwise the first group is kept.
 
 In the training group (rank 0 = the first host with data = the *leader*): normalisation statistics are
-sums over every host's sample, all-reduced; each step all-reduces the gradient sums of the one parameter
-tensor together with the batch's row count, so every host applies the same update to identical
-parameters; every epoch has the same number of steps on every host (the most any host has: a host out
-of batches contributes a zero gradient and zero rows); the validation loss is computed on 1/N of the
+sums over every host's sample, all-reduced; the hosts take local steps and average their models, with a
+correction for shards that differ, every ~256k rows (``averaging``), or with ``_kvstore=dist_sync``
+all-reduce the gradient sums at every step; every epoch has the same number of steps on every host (the
+most any host has: a host out of batches skips its turn) and ends with identical models; the validation loss is computed on 1/N of the
 (replicated) validation rows per host and all-reduced. Only the leader prints metric lines, writes
 checkpoints, selects and calibrates the final model on the whole validation channel and saves it.
 

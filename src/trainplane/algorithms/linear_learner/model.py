@@ -107,6 +107,7 @@ class MultiLinear:
         self.m2 = torch.zeros_like(self.P)  # second moment (adam, rmsprop); tiny, so always kept
         self.t = 0
         self.steps_per_epoch = 1
+        self.correction: torch.Tensor | None = None  # added to every gradient (local SGD's drift)
         self._lr_key = -1
         self._lr = self.base_lr
 
@@ -152,7 +153,10 @@ class MultiLinear:
 
     def apply(self, batch_size: float) -> None:
         """The update from ``grad`` (a gradient sum over ``batch_size`` rows): weight decay, lr, L1."""
-        self.grad.div_(batch_size)
+        if self.correction is None:
+            self.grad.div_(batch_size)
+        else:  # several hosts (see ``averaging``): grad / batch_size + correction, in one pass
+            torch.add(self.correction, self.grad, alpha=1.0 / batch_size, out=self.grad)
         if self.use_wd:
             self.grad.addcmul_(self.wd, self.P)
         self.t += 1

@@ -19,6 +19,7 @@ import torch
 
 from trainplane.algorithms.formats import Dataset, is_sparse
 from trainplane.algorithms.linear_learner import checkpoint, metrics
+from trainplane.algorithms.linear_learner.averaging import ModelAverager
 from trainplane.algorithms.linear_learner.data import Scaler, example_weights
 from trainplane.algorithms.linear_learner.distributed import Collective
 from trainplane.algorithms.linear_learner.hyperparameters import Hyperparameters
@@ -110,6 +111,7 @@ class Trainer:
         self.loss_unit = scaler.label_scale**loss.degree  # training-space loss -> original units
         # Pipe mode: each epoch after the first trained one reads fresh data from this source.
         self.epoch_source: Callable[[], Dataset] | None = None
+        self.averager = ModelAverager(model, self.collective)
         self.use_train(train, weights)
 
     def use_train(self, train: Dataset, weights: np.ndarray | None) -> None:
@@ -130,9 +132,8 @@ class Trainer:
         parameters. ``_kvstore=dist_sync`` sums the hosts' gradients at every step, so a step costs an
         all-reduce, whose latency (gloo over loopback here: 0.4-1.8 ms, whatever the size) is far above
         a linear model's step (~0.1 ms for 1000 x 16 x 32). By default the hosts instead take
-        ``sync_every`` local steps and then average their models (parameters and optimizer state,
-        weighted by the rows each host stepped on): local SGD, which converges to the same optimum for
-        these convex losses with ~1/``sync_every`` of the collectives.
+        ``sync_every`` local steps per round and then average their models, corrected for shards
+        that differ (``averaging``): local SGD, with ~1/``sync_every`` of the collectives.
         """
         hp, model, group = self.hp, self.model, self.collective
         start = time.perf_counter()
@@ -142,7 +143,6 @@ class Trainer:
         synchronous = group.world_size > 1 and hp.kvstore in SYNCHRONOUS_KVSTORES
         averaging = group.world_size > 1 and not synchronous
         every = sync_every(hp.mini_batch_size)
-        stepped = 0  # rows this host stepped on since the last average
         total[-1] = self.n
         for i, b in enumerate(order.tolist()):
             lo, hi = b * hp.mini_batch_size, min((b + 1) * hp.mini_batch_size, self.n)
@@ -154,12 +154,13 @@ class Trainer:
                     loss = loss * wb[:, None]
                     grad = grad * wb[:, None, None]
                 total[:-1] += loss.sum(0)
-                if not synchronous:
-                    model.step(xb, grad, hi - lo)
-                    stepped += hi - lo
-                else:
-                    model.accumulate(xb, grad)
+                model.accumulate(xb, grad)
+                if synchronous:
                     model.grad_buffer[-1] = hi - lo
+                else:
+                    if averaging:
+                        self.averager.stepped(model.grad, hi - lo)
+                    model.apply(hi - lo)
             elif synchronous:
                 model.grad_buffer.zero_()
             else:
@@ -168,34 +169,14 @@ class Trainer:
                 group.all_sum(model.grad_buffer)
                 model.apply(float(model.grad_buffer[-1]))
             elif averaging and i + 1 < len(order) and (i + 1) % every == 0:
-                self._average_models(stepped)
-                stepped = 0
+                self.averager.average()
         if averaging:  # the epoch's last average also sums the loss totals: one collective for both
-            self._average_models(stepped, total)
+            self.averager.average(total)
         else:
             group.all_sum(total)
         elapsed = time.perf_counter() - start
         rows = float(total[-1])
         return (total[:-1] / rows).numpy() * self.loss_unit, rows / max(elapsed, 1e-9)
-
-    def _average_models(self, rows: int, summed: torch.Tensor | None = None) -> None:
-        """Every host's model := the row-weighted mean of the hosts' models, and ``summed`` (float64)
-        := its sum over the hosts; one collective."""
-        model = self.model
-        state = (model.P, model.m1, model.m2)
-        extra = [] if summed is None else [summed]
-        flat = [t.reshape(-1).to(torch.float64) * rows for t in state] + [torch.tensor([float(rows)])]
-        buffer = torch.cat(flat + extra)
-        self.collective.all_sum(buffer)
-        if summed is not None:
-            summed.copy_(buffer[-summed.numel() :])
-        weight = float(buffer[sum(t.numel() for t in state)])
-        if weight == 0:
-            return  # nobody stepped: the models are still identical
-        offset = 0
-        for tensor in state:
-            tensor.copy_(buffer[offset : offset + tensor.numel()].view_as(tensor) / weight)
-            offset += tensor.numel()
 
     def dataset_loss(self, P: torch.Tensor, data: Dataset, limit: int | None = None) -> np.ndarray:
         """Unweighted mean loss of every model on (the first ``limit`` rows of) a dataset."""
