@@ -14,9 +14,10 @@ In the training group (rank 0 = the first host with data = the *leader*): normal
 sums over every host's sample, all-reduced; the hosts take local steps and average their models, with a
 correction for shards that differ, every ~256k rows (``averaging``), or with ``_kvstore=dist_sync``
 all-reduce the gradient sums at every step; every epoch has the same number of steps on every host (the
-most any host has: a host out of batches skips its turn) and ends with identical models; the validation loss is computed on 1/N of the
-(replicated) validation rows per host and all-reduced. Only the leader prints metric lines, writes
-checkpoints, selects and calibrates the final model on the whole validation channel and saves it.
+most any host has: a host out of batches skips its turn) and ends with identical models; the validation
+loss is computed on 1/N of the (replicated) validation rows per host and all-reduced. Only the leader
+prints metric lines, writes checkpoints, selects and calibrates the final model on the whole validation
+channel and saves it.
 
 Backend: "nccl" when the host was given GPUs (SM_NUM_GPUS > 0) and torch sees CUDA, else "gloo"; the
 training itself stays on the CPU, so with nccl each collective round-trips through the GPU. Every
