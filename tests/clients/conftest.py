@@ -115,19 +115,17 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def sdk_python(name: str) -> Path:
-    """The SDK venv's Python, creating the venv first if it is missing."""
-    python = VENVS[name] / "bin" / "python"
-    check = [str(python), "-c", "import sagemaker"]
-    if not python.exists() or subprocess.run(check, capture_output=True).returncode != 0:
-        subprocess.run(["bash", str(REPO / "scripts" / "sdk-venvs.sh"), name], check=True, timeout=1800)
-    return python
+def sdk_pythons() -> dict[str, Path]:
+    """Each SDK venv's Python. The script returns at once for a venv that is ready, builds a missing
+    one, and waits for one that scripts/test.sh is still building in the background."""
+    subprocess.run(["bash", str(REPO / "scripts" / "sdk-venvs.sh"), *VENVS], check=True, timeout=1800)
+    return {name: venv / "bin" / "python" for name, venv in VENVS.items()}
 
 
 @pytest.fixture(scope="session")
 def sdk_programs(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Program]]:
     """Every SDK program, started at once against the server; each test waits for its own."""
-    pythons = {name: sdk_python(name) for name in VENVS}
+    pythons = sdk_pythons()
     env = {**_base_env(server.home), **server.env, "SAGEMAKER_SUPPRESS_V2_WARNING": "1"}
     source = str(SOURCE_DIR)
     runs = {
