@@ -37,4 +37,9 @@ fi
 if [ -n "$extras" ]; then target=".[$extras]"; else target="."; fi
 log "installing trainplane $target"
 pip install -e "$target"
+# An editable install leaves src/ uncompiled, and where PYTHONDONTWRITEBYTECODE is set (this project's
+# dev machine) nothing ever caches it: every agent, algorithm process and CLI call would compile
+# trainplane from source (0.3-0.5 s each). Stale .pyc files are harmless: Python checks the source's
+# mtime and compiles an edited module in memory.
+.venv/bin/python -m compileall -q -j 0 src >/dev/null
 log "ready: .venv/bin/trainplane"
