@@ -237,8 +237,7 @@ def test_sigterm_with_save_model_on_termination_saves_the_model(tmp_path: Path) 
 def test_the_job_process_imports_xgboost_without_scikit_learn_yet_can_still_use_it() -> None:
     code = (
         "import sys\n"
-        "from trainplane.algorithms.xgboost import _import_xgboost_without_sklearn\n"
-        "_import_xgboost_without_sklearn()\n"
+        "import trainplane.algorithms.xgboost.library\n"
         "import xgboost.compat\n"
         "print('xgboost' in sys.modules, 'sklearn' in sys.modules, xgboost.compat.SKLEARN_INSTALLED)\n"
         "import sklearn.metrics\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import psutil
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-from jobs_helpers import ROLE, channel, script_job
+from jobs_helpers import ROLE, channel, script_job, xgboost_job
 from trainplane import TrainPlane
 from trainplane.errors import ConfigurationError
 from trainplane.executors.cpus import CpuAllocator, machine_cores
@@ -38,16 +39,21 @@ def executor_of(tp: TrainPlane) -> LocalExecutor:
     return executor
 
 
-def ll_job(name: str, tmp_path: Path, count: int = 1) -> dict[str, Any]:
+def breast_cancer_parts(tmp_path: Path) -> Path:
+    """The bundled data set as two CSV objects (label first): ShardedByS3Key gives two hosts one each."""
     data = tmp_path / "train"
     if not data.exists():
         features, labels = load_breast_cancer(return_X_y=True)
         data.mkdir()
-        for part in range(2):  # two objects: ShardedByS3Key gives two hosts one each
+        for part in range(2):
             rows = slice(part, None, 2)
             table = np.column_stack([labels[rows], features[rows]])
             np.savetxt(data / f"part-{part}.csv", table, delimiter=",", fmt="%.8g")
-    train = channel("train", f"file://{data}/")
+    return data
+
+
+def ll_job(name: str, tmp_path: Path, count: int = 1) -> dict[str, Any]:
+    train = channel("train", f"file://{breast_cancer_parts(tmp_path)}/")
     train["DataSource"]["S3DataSource"]["S3DataDistributionType"] = "ShardedByS3Key"
     return {
         "TrainingJobName": name,
@@ -104,6 +110,34 @@ def test_after_a_linear_learner_job_the_next_hosts_start_preloaded_with_the_same
     wait_for_spares(executor, 2, preloading=True)
     run(tp, ll_job("ll-two-hosts", tmp_path, count=2))
     assert children_started_preloaded(tp, "ll-two-hosts") == [True, True]
+
+
+def model_bytes(tmp_path: Path, name: str) -> bytes:
+    with tarfile.open(tmp_path / "output" / name / "output" / "model.tar.gz") as archive:
+        member = archive.extractfile("xgboost-model")
+        assert member is not None
+        return member.read()
+
+
+@pytest.mark.slow
+def test_after_an_xgboost_job_the_next_host_starts_preloaded_and_trains_the_same_model(
+    tp: TrainPlane, tmp_path: Path
+) -> None:
+    executor = executor_of(tp)
+    train = [channel("train", f"file://{breast_cancer_parts(tmp_path)}/")]
+    hyperparameters = {"num_round": "20", "objective": "binary:logistic", "eval_metric": "logloss"}
+
+    def job(name: str) -> dict[str, Any]:
+        return xgboost_job(name, f"file://{tmp_path}/output", train, hyperparameters)
+
+    cold = run(tp, job("xgb-cold"))
+    assert children_started_preloaded(tp, "xgb-cold") == [False]
+    wait_for_spares(executor, 2, preloading=True)
+    warm = run(tp, job("xgb-warm"))
+    assert children_started_preloaded(tp, "xgb-warm") == [True]
+    assert "train:logloss" in final_metrics(cold)
+    assert final_metrics(warm) == final_metrics(cold)
+    assert model_bytes(tmp_path, "xgb-warm") == model_bytes(tmp_path, "xgb-cold")
 
 
 @pytest.mark.slow

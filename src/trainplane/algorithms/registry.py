@@ -41,7 +41,23 @@ class BuiltinAlgorithm:
         return definitions
 
 
-XGBOOST = BuiltinAlgorithm("xgboost", "trainplane.algorithms.xgboost", supports_pipe=True, checkpoints=True)
+XGBOOST = BuiltinAlgorithm(
+    "xgboost",
+    "trainplane.algorithms.xgboost",
+    supports_pipe=True,
+    checkpoints=True,
+    # 0.56-0.69 s on one core (xgboost without scikit-learn, its tracker, the readers' pyarrow): of a
+    # fixed start-up per host, which a two-host job pays on each host (benchmarks/RESULTS.md, scaling).
+    preload=(
+        "trainplane.algorithms.xgboost.library",  # first: it imports xgboost without scikit-learn
+        "trainplane.algorithms.xgboost.train",
+        "trainplane.algorithms.xgboost.distributed",
+        "trainplane.algorithms.formats.parquet",
+        "trainplane.algorithms.formats.csv",
+        "trainplane.algorithms.formats.libsvm",
+        "trainplane.algorithms.formats.recordio_protobuf",
+    ),
+)
 LINEAR_LEARNER = BuiltinAlgorithm(
     "linear-learner",
     "trainplane.algorithms.linear_learner",

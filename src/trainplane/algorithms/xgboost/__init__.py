@@ -29,22 +29,11 @@ def _write_failure(environ: Mapping[str, str], reason: str) -> None:
         print(f"Could not write {failure}: {exc}", file=sys.stderr)
 
 
-def _import_xgboost_without_sklearn() -> None:
-    """Import XGBoost without scikit-learn: its ``compat`` module imports scikit-learn (and with it
-    scipy.stats) only for the scikit-learn-style estimators, which the built-in does not use. That is
-    about 0.9 s of every host's start. scikit-learn stays importable afterwards (custom metrics use it)."""
-    if "xgboost" in sys.modules or "sklearn" in sys.modules:
-        return
-    sys.modules["sklearn"] = None  # type: ignore[assignment]  # makes ``import sklearn`` fail
-    try:
-        import xgboost  # noqa: F401
-    finally:
-        del sys.modules["sklearn"]
-
-
 def main(environ: Mapping[str, str] | None = None) -> int:
     """Run the job; 0 on success, 1 after writing ``output/failure``."""
-    _import_xgboost_without_sklearn()
+    from trainplane.algorithms.xgboost import library  # noqa: F401  # first: xgboost without sklearn
+
+    # isort: split
     from trainplane.algorithms.xgboost import distributed
     from trainplane.algorithms.xgboost.contract import load_contract
     from trainplane.algorithms.xgboost.train import run
