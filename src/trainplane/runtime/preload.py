@@ -3,8 +3,8 @@
 Linear Learner pays ``import torch`` (0.8 s on one core here) before its first epoch, on every host, and
 XGBoost 0.6 s for xgboost, its tracker and the readers; on two hosts that fixed cost does not shrink, so
 it caps a multi-host job's scaling (benchmarks/RESULTS.md, scaling). A spare agent (``executors.local``)
-therefore forks, while it is still single-threaded, a child that imports the modules named by the built-
-in (``BuiltinAlgorithm.preload``) and waits. When the agent gets a job whose program is ``python -m
+therefore forks, while it is still single-threaded, a child that imports the modules named by the
+built-in (``BuiltinAlgorithm.preload``) and waits. When the agent gets a job whose program is ``python -m
 <that built-in>``, it hands the child the job's working directory, environment, CPU set and output
 pipes, and the child becomes the algorithm's process (``runpy``, as ``python -m`` would). Any other job
 discards the child. A child whose imports failed exits instead of saying it is ready, and the agent
