@@ -46,8 +46,8 @@ XGBOOST = BuiltinAlgorithm(
     "trainplane.algorithms.xgboost",
     supports_pipe=True,
     checkpoints=True,
-    # 0.56-0.69 s on one core (xgboost without scikit-learn, its tracker, the readers' pyarrow): of a
-    # fixed start-up per host, which a two-host job pays on each host (benchmarks/RESULTS.md, scaling).
+    # Imports of 0.56-0.69 s on one core (xgboost without scikit-learn, its tracker, the readers'
+    # pyarrow): start-up that every host of a job pays, however many hosts (benchmarks/RESULTS.md).
     preload=(
         "trainplane.algorithms.xgboost.library",  # first: it imports xgboost without scikit-learn
         "trainplane.algorithms.xgboost.train",
