@@ -9,10 +9,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from trainplane.algorithms.formats import DataFormatError, read_channel
+from trainplane.algorithms.formats import DataFormatError, parquet, read_channel
 from trainplane.algorithms.formats.csv import read_csv_files, sniff_delimiter
 from trainplane.algorithms.formats.libsvm import read_libsvm_files
-from trainplane.algorithms.formats.parquet import read_parquet_files
+from trainplane.algorithms.formats.parquet import read_parquet_bytes, read_parquet_files
 
 
 def _file(tmp_path: Path, name: str, text: str) -> Path:
@@ -133,3 +133,42 @@ def test_parquet_rejects_mismatched_widths_a_lone_column_and_missing_labels(tmp_
     pq.write_table(pa.table({"y": [1.0, None], "a": [2.0, 3.0]}), tmp_path / "nolabel.parquet")
     with pytest.raises(DataFormatError, match="missing label value"):
         read_parquet_files([tmp_path / "nolabel.parquet"], {})
+
+
+def test_parquet_read_in_batches_matches_the_whole_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches of 1024 rows (the floor): 2 files of 5000 and 3001 rows, several row groups, mixed column
+    # types, and nulls that fall in later batches, all land in the right rows.
+    monkeypatch.setattr(parquet, "BATCH_BYTES", 1)
+    rng = np.random.default_rng(3)
+    tables = []
+    for rows in (5000, 3001):
+        a = rng.normal(size=rows)
+        b = rng.integers(-50, 50, size=rows).astype(np.int32)
+        mask = rng.random(rows) < 0.05
+        table = pa.table(
+            {"y": rng.normal(size=rows), "a": pa.array(a, mask=mask), "b": b, "c": rng.random(rows) < 0.5}
+        )
+        pq.write_table(table, tmp_path / f"part-{rows}.parquet", row_group_size=1500)
+        tables.append(table)
+    files = [tmp_path / "part-5000.parquet", tmp_path / "part-3001.parquet"]
+    data = read_parquet_files(files, {})
+    whole = pa.concat_tables(tables)
+    expected = np.column_stack(
+        [whole.column(n).cast(pa.float32()).to_numpy() for n in ("a", "b", "c")]
+    ).astype(np.float32)
+    np.testing.assert_array_equal(data.features, expected)  # NaN where null, equal elsewhere
+    np.testing.assert_array_equal(data.labels, whole.column("y").cast(pa.float32()).to_numpy())
+    piped = read_parquet_bytes(files[1].read_bytes(), "train_0")
+    np.testing.assert_array_equal(piped.features, expected[5000:])
+
+
+def test_parquet_missing_label_in_a_later_batch_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parquet, "BATCH_BYTES", 1)
+    labels = [1.0] * 3000 + [None] + [0.0] * 10
+    pq.write_table(pa.table({"y": labels, "a": [2.0] * len(labels)}), tmp_path / "late.parquet")
+    with pytest.raises(DataFormatError, match=r"late\.parquet: missing label value"):
+        read_parquet_files([tmp_path / "late.parquet"], {})
