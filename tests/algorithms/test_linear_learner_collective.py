@@ -4,18 +4,14 @@ peer that dies fails the sum instead of hanging it."""
 from __future__ import annotations
 
 import multiprocessing as mp
-import socket
 import time
 from multiprocessing.queues import Queue
+from typing import Any
 
 import numpy as np
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from trainplane.control.plans import free_port
 
 
 def _contribution(rank: int) -> list[np.ndarray]:
@@ -23,14 +19,13 @@ def _contribution(rank: int) -> list[np.ndarray]:
     return [
         rng.normal(size=2_200),  # float64, as the averaging buffer
         rng.normal(size=(17, 32)).astype(np.float32),  # float32, as the gradients
-        rng.normal(size=(8, 6)).astype(np.float32)[:, ::2],  # not contiguous
     ]
 
 
-def _sum_on_host(rank: int, world: int, port: int, out: Queue) -> None:
+def _join(rank: int, world: int, port: int, timeout_seconds: float) -> Any:
+    """This process as host ``rank`` of a gloo group on loopback; its ``Collective``."""
     import datetime
 
-    import torch
     import torch.distributed as dist
 
     from trainplane.algorithms.linear_learner.distributed import Collective
@@ -40,9 +35,15 @@ def _sum_on_host(rank: int, world: int, port: int, out: Queue) -> None:
         init_method=f"tcp://127.0.0.1:{port}",
         rank=rank,
         world_size=world,
-        timeout=datetime.timedelta(seconds=30),
+        timeout=datetime.timedelta(seconds=timeout_seconds),
     )
-    group = Collective(rank, world)
+    return Collective(rank, world)
+
+
+def _sum_on_host(rank: int, world: int, port: int, out: Queue) -> None:
+    import torch
+
+    group = _join(rank, world, port, timeout_seconds=30)
     results = [group.all_sum(torch.from_numpy(np.array(a))).numpy().copy() for a in _contribution(rank)]
     out.put((rank, results))
     group.close()
@@ -51,7 +52,7 @@ def _sum_on_host(rank: int, world: int, port: int, out: Queue) -> None:
 def _sums(world: int) -> dict[int, list[np.ndarray]]:
     ctx = mp.get_context("spawn")
     out: Queue = ctx.Queue()
-    port = _free_port()
+    port = free_port()
     hosts = [ctx.Process(target=_sum_on_host, args=(rank, world, port, out)) for rank in range(world)]
     for host in hosts:
         host.start()
@@ -78,22 +79,11 @@ def test_every_host_gets_the_same_bits_of_the_sum(world: int) -> None:
 
 
 def _sum_then_vanish(rank: int, port: int, out: Queue) -> None:
-    import datetime
     import os
 
     import torch
-    import torch.distributed as dist
 
-    from trainplane.algorithms.linear_learner.distributed import Collective
-
-    dist.init_process_group(
-        "gloo",
-        init_method=f"tcp://127.0.0.1:{port}",
-        rank=rank,
-        world_size=2,
-        timeout=datetime.timedelta(seconds=60),
-    )
-    group = Collective(rank, 2)
+    group = _join(rank, 2, port, timeout_seconds=60)
     group.all_sum(torch.ones(4))
     if rank == 1:
         os._exit(3)  # dies between two rounds, as a killed host does
@@ -109,7 +99,7 @@ def _sum_then_vanish(rank: int, port: int, out: Queue) -> None:
 def test_a_sum_with_a_peer_that_died_fails_at_once() -> None:
     ctx = mp.get_context("spawn")
     out: Queue = ctx.Queue()
-    port = _free_port()
+    port = free_port()
     hosts = [ctx.Process(target=_sum_then_vanish, args=(rank, port, out)) for rank in range(2)]
     for host in hosts:
         host.start()

@@ -14,7 +14,7 @@ from trainplane.algorithms.formats import DataFormatError, Dataset
 # Rows are decoded a batch at a time, sized so that the batch's slab of the row-major result is about
 # this big: it stays in cache while its columns are written in one by one, and Arrow reuses the same few
 # buffers. A whole file at once wrote each column across the full matrix, one cache line per value, into
-# fresh memory: 0.17 s against 0.12 s for 1M rows x 16 on one core (benchmarks/RESULTS.md).
+# fresh memory: 0.206 s against 0.179 s for one host's 1M rows x 16 (benchmarks/parquet_read.py).
 BATCH_BYTES = 1 << 20
 MIN_BATCH_ROWS = 1024
 
