@@ -7,9 +7,10 @@
 ``--timeline`` also prints where each job's time went, from algo-1's log lines: start-up (until the
 first round's metric line, XGBoost, or "Training N models", Linear Learner), training (until the last
 round's or epoch's line), finish (until TrainingEndTime); how many hosts started in a pre-loaded
-interpreter; and what ``import torch`` costs on one core. TRAINPLANE_PIN_CPUS and
-TRAINPLANE_SPARE_AGENTS from the environment are passed on (``TRAINPLANE_PIN_CPUS=0``: hosts unpinned;
-``TRAINPLANE_SPARE_AGENTS=0``: every host a fresh interpreter).
+interpreter; and what ``import torch`` costs on one core. TRAINPLANE_PIN_CPUS, TRAINPLANE_SPARE_AGENTS
+and TRAINPLANE_POLL_INTERVAL_SECONDS from the environment are passed on (``TRAINPLANE_PIN_CPUS=0``:
+hosts unpinned; ``TRAINPLANE_SPARE_AGENTS=0``: every host a fresh interpreter; a longer poll interval: a
+control plane that wakes less often).
 
 Every timed job starts as a user's next job would, on an idle machine whose spare agents are warm:
 each algorithm first runs one untimed job (100k rows), and each timed job is created ``SETTLE_SECONDS``
@@ -223,7 +224,7 @@ def main() -> None:
         train = write_parts(root / "train", args.rows, 8, 0)
         validation = write_parts(root / "validation", 100_000, 1, 1)
         environ = {"TRAINPLANE_HOME": str(root / "home"), "TRAINPLANE_OVERSUBSCRIPTION": "2"}
-        for passed in ("TRAINPLANE_PIN_CPUS", "TRAINPLANE_SPARE_AGENTS"):
+        for passed in ("TRAINPLANE_PIN_CPUS", "TRAINPLANE_SPARE_AGENTS", "TRAINPLANE_POLL_INTERVAL_SECONDS"):
             if passed in os.environ:
                 environ[passed] = os.environ[passed]
         out = root / "out"
