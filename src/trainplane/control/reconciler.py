@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from trainplane.catalog import capacity, instances
 from trainplane.clock import Clock
-from trainplane.control import finishing, plans, spot
+from trainplane.control import finishing, plans, spot, startup_objects
 from trainplane.control.supervision import Supervision, stream_epoch
 from trainplane.errors import ConflictError
 from trainplane.executors.base import Executor, HostStatus
@@ -105,6 +105,7 @@ class Reconciler:
 
     def start(self) -> None:
         """Run the loop in a background thread (server, notebooks)."""
+        startup_objects.freeze_once()
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name="trainplane-reconciler", daemon=True)
             self._thread.start()
@@ -128,6 +129,7 @@ class Reconciler:
     def run_until(self, done: Callable[[], bool], timeout: float | None = None) -> bool:
         """Drive the loop in this thread until ``done()`` (foreground CLI). False on timeout."""
         deadline = None if timeout is None else self.clock.now() + timeout
+        startup_objects.freeze_once()
         while not done():
             if deadline is not None and self.clock.now() > deadline:
                 return False
