@@ -7,8 +7,9 @@
 ``--timeline`` also prints where each job's time went, from algo-1's log lines: start-up (until the
 first round's metric line, XGBoost, or "Training N models", Linear Learner), training (until the last
 round's or epoch's line), finish (until TrainingEndTime); how many hosts started in a pre-loaded
-interpreter; and what ``import torch`` costs on one core. TRAINPLANE_PIN_CPUS, TRAINPLANE_SPARE_AGENTS
-and TRAINPLANE_POLL_INTERVAL_SECONDS from the environment are passed on (``TRAINPLANE_PIN_CPUS=0``:
+interpreter; and what ``import torch`` (Linear Learner) and the modules an XGBoost host pre-loads cost
+on one core. TRAINPLANE_PIN_CPUS, TRAINPLANE_SPARE_AGENTS and TRAINPLANE_POLL_INTERVAL_SECONDS from the
+environment are passed on (``TRAINPLANE_PIN_CPUS=0``:
 hosts unpinned; ``TRAINPLANE_SPARE_AGENTS=0``: every host a fresh interpreter; a longer poll interval: a
 control plane that wakes less often).
 
@@ -51,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from trainplane import TrainPlane
+from trainplane.algorithms.registry import XGBOOST
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
@@ -173,13 +176,14 @@ def print_timeline(tp: TrainPlane, name: str, description: dict[str, Any]) -> No
     )
 
 
-def torch_import_seconds() -> float:
-    """``import torch`` in a fresh interpreter on one core (what each Linear Learner host pays)."""
+def import_seconds(modules: Sequence[str]) -> float:
+    """Importing ``modules`` in a fresh interpreter on one core (what each host pays unless pre-loaded)."""
     code = (
-        "import os, time; os.sched_setaffinity(0, {0}); t = time.perf_counter(); import torch; "
-        "print(time.perf_counter() - t)"
+        "import importlib, os, sys, time; os.sched_setaffinity(0, {0}); t = time.perf_counter(); "
+        "[importlib.import_module(m) for m in sys.argv[1:]]; print(time.perf_counter() - t)"
     )
-    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout)
+    done = subprocess.run([sys.executable, "-c", code, *modules], capture_output=True, text=True)
+    return float(done.stdout)
 
 
 def compare(
@@ -258,7 +262,10 @@ def main() -> None:
                     )
                 )
     if args.timeline and args.only != "xgboost":
-        print(f"import torch on one core: {torch_import_seconds():.2f} s")
+        print(f"import torch on one core: {import_seconds(['torch']):.2f} s")
+    if args.timeline and args.only != "linear-learner":
+        preloaded = ", ".join(f"{import_seconds(XGBOOST.preload):.2f}" for _ in range(3))
+        print(f"XGBoost hosts' pre-loaded modules, imported on one core: {preloaded} s (three interpreters)")
     print(f"rows={args.rows} rounds={args.rounds} epochs={args.epochs}")
     print("\n".join(rows))
 

@@ -46,8 +46,9 @@ XGBOOST = BuiltinAlgorithm(
     "trainplane.algorithms.xgboost",
     supports_pipe=True,
     checkpoints=True,
-    # Imports of 0.56-0.69 s on one core (xgboost without scikit-learn, its tracker, the readers'
-    # pyarrow): start-up that every host of a job pays, however many hosts (benchmarks/RESULTS.md).
+    # Imports of 0.21-0.22 s on one core of the Intel VM (xgboost without scikit-learn, its tracker, the
+    # readers' pyarrow; `benchmarks/scaling.py --timeline`): start-up that every host of a job pays,
+    # however many hosts.
     preload=(
         "trainplane.algorithms.xgboost.library",  # first: it imports xgboost without scikit-learn
         "trainplane.algorithms.xgboost.train",
