@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,20 @@ def test_latest_checkpoint_is_the_highest_numbered(tmp_path: Path) -> None:
     (tmp_path / "xgboost-checkpoint.11.sagemaker-ignore").write_bytes(b"partial")
     found = checkpointing.latest_checkpoint(tmp_path)
     assert found is not None and found[0] == 10 and found[1].num_boosted_rounds() == 11
+
+
+def test_a_checkpoint_loads_without_a_format_warning_in_either_native_format(tmp_path: Path) -> None:
+    # Named by round, the file's suffix says nothing of its format; XGBoost warned when it guessed.
+    checkpointing.atomic_write(tmp_path / "xgboost-checkpoint.4", bytes(_booster(5).save_raw("json")))
+    # XGBoost warns from a ctypes callback, where an exception would be swallowed: record instead.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        found = checkpointing.latest_checkpoint(tmp_path)
+        assert found is not None and found[1].num_boosted_rounds() == 5
+        checkpointing.save_booster(_booster(6), tmp_path / "xgboost-checkpoint.5")  # UBJSON
+        found = checkpointing.latest_checkpoint(tmp_path)
+    assert found is not None and found[0] == 5 and found[1].num_boosted_rounds() == 6
+    assert [str(w.message) for w in caught] == []
 
 
 def test_callback_names_checkpoints_by_absolute_round(tmp_path: Path) -> None:

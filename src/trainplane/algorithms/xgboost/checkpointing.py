@@ -49,7 +49,11 @@ def latest_checkpoint(directory: Path) -> tuple[int, xgb.Booster] | None:
     if not checkpoints:
         return None
     iteration, path = checkpoints[-1]
-    return iteration, xgb.Booster(model_file=str(path))
+    # From the bytes, which XGBoost reads by their content: from the file it goes by the name's suffix,
+    # here the round number, and warns in the job's log that it guessed the format.
+    booster = xgb.Booster()
+    booster.load_model(bytearray(path.read_bytes()))
+    return iteration, booster
 
 
 def _uploading(path: Path) -> bool:
