@@ -14,9 +14,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, Table, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,6 +42,9 @@ _SORT_COLUMNS = {
 }
 
 
+# The tables themselves, for Core inserts (see ``ingest_output``).
+_LOG_EVENTS = cast(Table, LogEventRow.__table__)
+_METRIC_POINTS = cast(Table, MetricPointRow.__table__)
 _POINT_COLUMNS = (MetricPointRow.name, MetricPointRow.value, MetricPointRow.timestamp, MetricPointRow.host)
 
 
@@ -348,17 +351,18 @@ class Store:
     ) -> None:
         """Log lines and the metric points scanned from them, in one transaction (so a restart that
         skips the lines already stored never loses or doubles a metric)."""
-        # Bulk inserts (one executemany per table), not ORM objects: a job that prints a line per step
-        # sends thousands of lines a second, and the ORM's per-object work was most of a tick.
+        # Core inserts into the tables (one executemany each), neither ORM objects nor the ORM's bulk
+        # insert: a job that prints a line per step sends thousands of lines a second, and the ORM's
+        # per-row work was most of a tick (`benchmarks/log_ingestion.py`).
         with self._tx() as s:
             if events:
                 s.execute(
-                    insert(LogEventRow),
+                    insert(_LOG_EVENTS),
                     [{"job_name": name, "stream": stream, "timestamp": t, "message": m} for t, m in events],
                 )
             if points:
                 s.execute(
-                    insert(MetricPointRow),
+                    insert(_METRIC_POINTS),
                     [
                         {"job_name": name, "name": p.name, "value": p.value, "timestamp": p.timestamp,
                          "host": p.host}
