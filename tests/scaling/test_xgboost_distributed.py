@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import socket
 import subprocess
@@ -260,6 +261,11 @@ def test_the_trackers_host_ends_when_a_peer_died_without_its_goodbye(
     assert total.tolist() == [3.0]
     assert time.monotonic() - started < 30
     assert "not every host left the collective within 1 s" in capsys.readouterr().err
+    unraisable: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    del tracker
+    gc.collect()
+    assert unraisable == []  # the tracker was freed: no traceback from its destructor in the job's log
 
 
 def test_a_goodbye_that_finds_no_tracker_is_logged_not_raised(capsys: pytest.CaptureFixture[str]) -> None:
