@@ -76,13 +76,3 @@ def xgboost_job(
         "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
         "StoppingCondition": {"MaxRuntimeInSeconds": 600},
     }
-
-
-def native_booster(path: Path) -> Any:
-    """A model file the built-in XGBoost saved (``xgboost-model``, ``xgboost-checkpoint.<round>``), read
-    from its bytes: by file name, whose suffix says nothing of the format, XGBoost warns that it guessed."""
-    import xgboost as xgb
-
-    booster = xgb.Booster()
-    booster.load_model(bytearray(path.read_bytes()))
-    return booster

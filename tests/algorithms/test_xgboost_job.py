@@ -22,8 +22,7 @@ import xgboost as xgb
 from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import roc_auc_score
 
-from jobs_helpers import native_booster
-from trainplane.algorithms.xgboost import main, metric_definitions
+from trainplane.algorithms.xgboost import checkpointing, main, metric_definitions
 from trainplane.runtime.paths import MLPaths
 
 X, Y = load_breast_cancer(return_X_y=True)
@@ -77,7 +76,7 @@ def _metric_lines(stdout: str) -> list[str]:
 
 
 def _model(paths: MLPaths) -> xgb.Booster:
-    return native_booster(paths.model / "xgboost-model")
+    return checkpointing.load_booster(paths.model / "xgboost-model")
 
 
 BINARY = {"objective": "binary:logistic", "eval_metric": "auc,accuracy"}
@@ -148,7 +147,7 @@ def test_checkpoints_keep_the_five_newest(tmp_path: Path) -> None:
     assert main(_environ(paths)) == 0
     names = sorted(p.name for p in paths.checkpoints.iterdir())
     assert names == [f"xgboost-checkpoint.{i}" for i in range(3, 8)]
-    assert native_booster(paths.checkpoints / "xgboost-checkpoint.7").num_boosted_rounds() == 8
+    assert checkpointing.load_booster(paths.checkpoints / "xgboost-checkpoint.7").num_boosted_rounds() == 8
 
 
 @pytest.mark.parametrize("tree_method", ["hist", "exact"])

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-from jobs_helpers import channel, native_booster, xgboost_job
+from jobs_helpers import channel, xgboost_job
 from trainplane import TrainPlane
 from trainplane.algorithms.xgboost import checkpointing, main
 from trainplane.cli.spot import spot_test
@@ -117,7 +117,7 @@ def test_notice_save_checkpoints_the_round_in_progress_and_the_model(tmp_path: P
     found = checkpointing.latest_checkpoint(paths.resolve("/opt/ml/checkpoints"))
     assert found is not None and found[0] == last  # the last round trained is the last one saved
     assert f"after round {last}, checkpoint xgboost-checkpoint.{last} written" in stderr
-    model = native_booster(paths.model / "xgboost-model")
+    model = checkpointing.load_booster(paths.model / "xgboost-model")
     assert model.num_boosted_rounds() == last + 1
 
 

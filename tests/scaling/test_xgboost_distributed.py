@@ -23,9 +23,9 @@ from xgboost import collective
 from xgboost.core import XGBoostError
 from xgboost.tracker import RabitTracker
 
-from jobs_helpers import channel, native_booster, xgboost_job
+from jobs_helpers import channel, xgboost_job
 from trainplane import TrainPlane
-from trainplane.algorithms.xgboost import distributed
+from trainplane.algorithms.xgboost import checkpointing, distributed
 from trainplane.algorithms.xgboost.distributed import device_params
 
 pytestmark = pytest.mark.slow
@@ -128,7 +128,7 @@ def test_each_host_evaluates_its_share_and_the_metrics_are_those_of_all_validati
     # The last round's metrics, recomputed by one process from the saved model on all 1001 rows.
     with tarfile.open(tmp_path / "output" / "xgb-eval" / "output" / "model.tar.gz") as tar:
         tar.extractall(tmp_path / "model", filter="data")
-    booster = native_booster(tmp_path / "model" / "xgboost-model")
+    booster = checkpointing.load_booster(tmp_path / "model" / "xgboost-model")
     p = booster.predict(xgb.DMatrix(features[4000:]))
     y = labels[4000:]
     logloss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))

@@ -46,7 +46,7 @@ XGBOOST = BuiltinAlgorithm(
     "trainplane.algorithms.xgboost",
     supports_pipe=True,
     checkpoints=True,
-    # Imports of 0.21-0.22 s on one core of the Intel VM (xgboost without scikit-learn, its tracker, the
+    # Imports of 0.21-0.23 s on one core of the Intel VM (xgboost without scikit-learn, its tracker, the
     # readers' pyarrow; `benchmarks/scaling.py --timeline`): start-up that every host of a job pays,
     # however many hosts.
     preload=(

@@ -341,10 +341,8 @@ class Store:
             return [(row[0], MetricPoint(*row[1:])) for row in rows]
 
     def append_log_events(self, name: str, stream: str, events: Sequence[tuple[float, str]]) -> None:
-        if not events:
-            return
-        with self._tx() as s:
-            s.add_all(LogEventRow(job_name=name, stream=stream, timestamp=t, message=m) for t, m in events)
+        """Log lines without metric points (see ``ingest_output``)."""
+        self.ingest_output(name, stream, events, ())
 
     def ingest_output(
         self, name: str, stream: str, events: Sequence[tuple[float, str]], points: Sequence[MetricPoint]

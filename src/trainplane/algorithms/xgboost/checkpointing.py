@@ -35,6 +35,15 @@ def save_booster(booster: xgb.Booster, path: Path) -> None:
     atomic_write(path, bytes(booster.save_raw("ubj")))
 
 
+def load_booster(path: Path) -> xgb.Booster:
+    """A model file in XGBoost's native format (a checkpoint, ``xgboost-model``), read from its bytes,
+    which XGBoost reads by their content: from the file it goes by the name's suffix (here a round
+    number, or none) and warns in the job's log that it guessed the format."""
+    booster = xgb.Booster()
+    booster.load_model(bytearray(path.read_bytes()))
+    return booster
+
+
 def list_checkpoints(directory: Path) -> list[tuple[int, Path]]:
     """(iteration, path) of every checkpoint in ``directory``, oldest first."""
     if not directory.is_dir():
@@ -49,11 +58,7 @@ def latest_checkpoint(directory: Path) -> tuple[int, xgb.Booster] | None:
     if not checkpoints:
         return None
     iteration, path = checkpoints[-1]
-    # From the bytes, which XGBoost reads by their content: from the file it goes by the name's suffix,
-    # here the round number, and warns in the job's log that it guessed the format.
-    booster = xgb.Booster()
-    booster.load_model(bytearray(path.read_bytes()))
-    return iteration, booster
+    return iteration, load_booster(path)
 
 
 def _uploading(path: Path) -> bool:
