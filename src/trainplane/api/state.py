@@ -56,15 +56,3 @@ def clear_state(home: Path, pid: int) -> None:
     current = read_state(home)
     if current is not None and current.pid == pid:
         state_path(home).unlink(missing_ok=True)
-
-
-def is_running(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

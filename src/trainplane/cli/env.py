@@ -19,7 +19,8 @@ from pathlib import Path
 import yaml
 
 from trainplane.api.credentials import load_credentials
-from trainplane.api.state import DEFAULT_PORT, ServerState, is_running, read_state
+from trainplane.api.state import DEFAULT_PORT, ServerState, read_state
+from trainplane.liveness import pid_alive
 from trainplane.settings import Settings, load_settings
 
 # botocore derives the variable from the service ID: CloudWatch Logs reads ..._CLOUDWATCH_LOGS; the
@@ -90,7 +91,7 @@ def exports(settings: Settings, state: ServerState) -> list[tuple[str, str]]:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(home=args.home)
     state = read_state(settings.home)
-    if state is None or not is_running(state.pid):
+    if state is None or not pid_alive(state.pid):
         print(
             f"# trainplane: no server is running for {settings.home}; these point at the default "
             f"address (start one with: trainplane server)",

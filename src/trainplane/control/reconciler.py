@@ -24,6 +24,7 @@ from trainplane.control import finishing, plans, spot, startup_objects
 from trainplane.control.supervision import Supervision, stream_epoch
 from trainplane.errors import ConflictError
 from trainplane.executors.base import Executor, HostStatus
+from trainplane.liveness import recorded_process_alive
 from trainplane.runtime.metrics import MetricScanner
 from trainplane.settings import Settings
 from trainplane.spot import InterruptionSource
@@ -541,7 +542,8 @@ class Reconciler:
         live = {
             c.id
             for c in self.store.controllers()
-            if c.id == self.id or (now - c.heartbeat < DEAD_AFTER_SECONDS and _process_alive(c))
+            if c.id == self.id
+            or (now - c.heartbeat < DEAD_AFTER_SECONDS and recorded_process_alive(c.hostname, c.pid))
         }
         for job in self.store.jobs_owned_by_others(self.id):
             if job.owner in live or not self.store.claim(job.name, self.id, previous=job.owner):
@@ -577,15 +579,3 @@ def _demand(job: TrainingJob) -> capacity.Resources:
     if instance is None:
         return capacity.Resources(0, 0, 0)
     return capacity.demand(instance, int(resource["InstanceCount"]))
-
-
-def _process_alive(controller: Controller) -> bool:
-    if controller.hostname != socket.gethostname():
-        return True  # another machine: trust its heartbeat
-    try:
-        os.kill(controller.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

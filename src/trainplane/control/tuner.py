@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +24,7 @@ from trainplane.clock import Clock
 from trainplane.control import tuning_cost
 from trainplane.control.tuning_snapshot import ChildState, SeriesCache, parent_trials, snapshot
 from trainplane.errors import ApiError, ResourceInUse
+from trainplane.liveness import recorded_process_alive
 from trainplane.service.tuning import TuningService
 from trainplane.service.tuning_definitions import (
     Definition,
@@ -96,7 +95,7 @@ class Tuner:
         return {
             c.id
             for c in self.store.controllers()
-            if now - c.heartbeat < DEAD_AFTER_SECONDS and _alive(c.hostname, c.pid)
+            if now - c.heartbeat < DEAD_AFTER_SECONDS and recorded_process_alive(c.hostname, c.pid)
         }
 
     # ------------------------------------------------------------------ one tuning job
@@ -351,15 +350,3 @@ def _failure_reason(states: list[ChildState]) -> str:
     example = next((s.job.failure_reason for s in failed if s.job is not None and s.job.failure_reason), None)
     text = f"All {len(states)} training jobs failed or reported no objective metric value."
     return f"{text} For example: {example}"[:1024] if example else text
-
-
-def _alive(hostname: str, pid: int) -> bool:
-    if hostname != socket.gethostname():
-        return True  # another machine: trust its heartbeat
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
