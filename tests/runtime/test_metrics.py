@@ -112,3 +112,12 @@ def test_final_metrics_keeps_the_last_value_per_name_with_its_timestamp() -> Non
     ]
     assert final_metrics([]) == []
     assert not math.isnan(final_metrics(points)[0]["Value"])
+
+
+def test_a_scanner_that_skips_invalid_definitions_keeps_the_others_and_says_why() -> None:
+    scanner = MetricScanner(
+        [{"Name": "broken", "Regex": "x=(("}, {"Name": "loss", "Regex": r"loss=(\S+)"}], skip_invalid=True
+    )
+    assert scanner.names == ["loss"]
+    assert scanner.scan("x=1 loss=0.5") == [("loss", 0.5)]
+    assert len(scanner.skipped) == 1 and "'broken'" in scanner.skipped[0]

@@ -71,6 +71,21 @@ def test_neither_training_image_nor_algorithm_name() -> None:
     assert rejected(request).startswith("Either TrainingImage or AlgorithmName must be specified")
 
 
+@pytest.mark.parametrize(
+    ("regex", "problem"),
+    [("loss=((", "is not a valid regular expression"), ("loss=[0-9.]+", "has no capture group")],
+)
+def test_a_metric_regex_that_cannot_capture_a_value_is_rejected(regex: str, problem: str) -> None:
+    request = body()
+    request["AlgorithmSpecification"]["MetricDefinitions"] = [
+        {"Name": "train:loss", "Regex": "loss=([0-9.]+)"},
+        {"Name": "validation:loss", "Regex": regex},
+    ]
+    message = rejected(request)
+    assert message.startswith("Invalid MetricDefinitions. The Regex of metric 'validation:loss' ")
+    assert problem in message
+
+
 def test_algorithm_name_alone_is_not_supported() -> None:
     request = body()
     request["AlgorithmSpecification"] = {"AlgorithmName": "my-algorithm", "TrainingInputMode": "File"}

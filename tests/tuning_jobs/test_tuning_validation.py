@@ -327,3 +327,10 @@ def test_an_instance_type_outside_the_catalog_is_rejected_at_creation(rig: Rig) 
 def test_an_unknown_tuning_job_is_resource_not_found(rig: Rig, operation: str) -> None:
     with pytest.raises(ResourceNotFound):
         getattr(rig.service, operation)({"HyperParameterTuningJobName": "ghost"})
+
+
+def test_a_metric_regex_without_a_capture_group_is_rejected_in_its_definition(rig: Rig) -> None:
+    request = multi(rig)
+    spec = request["TrainingJobDefinitions"][1]["AlgorithmSpecification"]
+    spec["MetricDefinitions"] = [*spec["MetricDefinitions"], {"Name": "other", "Regex": "other="}]
+    rejects(rig, request, ValidationError, "Invalid MetricDefinitions in training job definition 'def-1'.")

@@ -297,9 +297,11 @@ class Reconciler:
 
     def _supervision(self, job: TrainingJob, attempt: Attempt) -> Supervision:
         definitions = job.request["AlgorithmSpecification"].get("MetricDefinitions", [])
-        sup = Supervision(
-            job.name, attempt.number, attempt.launch_time, attempt.hosts, MetricScanner(definitions)
-        )
+        # A job stored before the API refused unusable regexes still runs, without those metrics.
+        scanner = MetricScanner(definitions, skip_invalid=True)
+        for problem in scanner.skipped:
+            log.warning("job %s: %s Its values are not recorded.", job.name, problem)
+        sup = Supervision(job.name, attempt.number, attempt.launch_time, attempt.hosts, scanner)
         if attempt.spot:
             sup.spot = True
             try:

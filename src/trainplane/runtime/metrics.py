@@ -33,19 +33,38 @@ class MetricPoint(NamedTuple):
     timestamp: Any
 
 
-class MetricScanner:
-    """The job's MetricDefinitions, compiled once; :meth:`scan` gives the values found in a line."""
+def regex_problem(name: str, regex: str) -> str | None:
+    """Why ``regex`` cannot extract metric ``name`` (it does not compile, or has no group to capture the
+    value), or None. The API refuses such a definition at create time (§3.10), the scanner never sees one."""
+    try:
+        pattern = re.compile(regex)
+    except re.error as exc:
+        return f"The Regex of metric '{name}' is not a valid regular expression: {exc}."
+    if pattern.groups < 1:
+        return f"The Regex of metric '{name}' has no capture group: the first group's match is the value."
+    return None
 
-    def __init__(self, definitions: Sequence[Mapping[str, str]]) -> None:
+
+class MetricScanner:
+    """The job's MetricDefinitions, compiled once; :meth:`scan` gives the values found in a line.
+
+    ``skip_invalid``: leave out definitions whose regex cannot extract a value (``regex_problem``) instead
+    of raising ``ValueError``; for jobs stored before the API refused them, whose other metrics and whose
+    run must go on (see ``skipped``).
+    """
+
+    def __init__(self, definitions: Sequence[Mapping[str, str]], *, skip_invalid: bool = False) -> None:
         self._finders: list[tuple[str, Callable[[str], re.Match[str] | None]]] = []
+        self.skipped: list[str] = []
         for definition in definitions:
             name, regex = definition["Name"], definition["Regex"]
-            try:
-                pattern = re.compile(regex)
-            except re.error as exc:
-                raise ValueError(f"Invalid regex for metric {name!r}: {exc}") from exc
-            if pattern.groups < 1:
-                raise ValueError(f"Regex for metric {name!r} has no capture group for the value")
+            problem = regex_problem(name, regex)
+            if problem is not None:
+                if not skip_invalid:
+                    raise ValueError(problem)
+                self.skipped.append(problem)
+                continue
+            pattern = re.compile(regex)
             # A regex that starts with ``.*`` (every built-in's does) finds with ``match`` exactly what
             # ``search`` finds, because scanned lines hold no newline (escaping turns it into #012): a
             # match starting later would also start at 0, the leading ``.*`` taking the prefix.

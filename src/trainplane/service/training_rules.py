@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trainplane.errors import ValidationError
+from trainplane.runtime.metrics import regex_problem
 
 MAX_RUNTIME_SECONDS = 2_419_200  # 28 days
 DEFAULT_MAX_RUNTIME_SECONDS = 86_400  # SageMaker's default when StoppingCondition omits it
@@ -64,6 +65,16 @@ def _check_algorithm(spec: Mapping[str, Any]) -> None:
         raise ValidationError(
             "Either TrainingImage or AlgorithmName must be specified in AlgorithmSpecification."
         )
+    check_metric_definitions(spec)
+
+
+def check_metric_definitions(spec: Mapping[str, Any], where: str = "") -> None:
+    """Every MetricDefinitions regex must compile and capture a value: a job's metrics are scanned from
+    its log by the control plane, which has no way to report a broken regex once the job runs."""
+    for definition in spec.get("MetricDefinitions") or []:
+        problem = regex_problem(definition["Name"], definition["Regex"])
+        if problem is not None:
+            raise ValidationError(f"Invalid MetricDefinitions{where}. {problem}")
 
 
 def _check_resources(config: Mapping[str, Any]) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from trainplane.errors import ResourceLimitExceeded, ValidationError
+from trainplane.service.training_rules import check_metric_definitions
 from trainplane.service.tuning_definitions import OBJECTIVE_KEY, Definition, definitions, objective_regex
 from trainplane.tuning import RangeError, SearchSpace, grid_size, make_strategy, parse_parameter_ranges
 
@@ -88,6 +89,7 @@ def _check_definition(definition: Definition) -> SearchSpace:
         )
     if not doc["AlgorithmSpecification"].get("TrainingImage"):
         raise ValidationError(f"TrainingImage is required in the AlgorithmSpecification{where}.")
+    check_metric_definitions(doc["AlgorithmSpecification"], where)
     if objective_regex(doc, definition.metric_name) is None:
         raise ValidationError(
             f"The objective metric '{definition.metric_name}'{where} is not defined: it must be the Name "
