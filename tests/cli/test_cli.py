@@ -80,6 +80,24 @@ def test_bad_specs_get_one_clear_line_and_a_non_zero_exit(
     assert expected in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("command", "content", "expected"),
+    [
+        ("train", b"\xff\xfeT\x00r\x00", "is not UTF-8 text (byte 0: invalid start byte)"),
+        ("tune", b"Name: caf\xe9\n", "is not UTF-8 text (byte 9: invalid continuation byte)"),
+        ("tune", b"", "must hold a CreateHyperParameterTuningJob request (a mapping), not nothing"),
+    ],
+)
+def test_unreadable_and_empty_specs_get_one_clear_line(
+    tmp_path: Path, command: str, content: bytes, expected: str
+) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes(content)
+    result = cli(tmp_path / "home", command, str(spec))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"trainplane: {spec} {expected}"
+
+
 def test_unknown_jobs_and_missing_files_are_one_line_errors(tmp_path: Path) -> None:
     home = tmp_path / "home"
     for args in (("jobs", "describe", "nope"), ("jobs", "stop", "nope"), ("jobs", "logs", "nope")):

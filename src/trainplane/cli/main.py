@@ -138,7 +138,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         with _client(args, run_jobs=True, stop_grace_seconds=args.stop_grace_seconds) as client:
             return run_in_foreground(client, request, show_logs=args.logs)
     if args.command == "tune":
-        request = load_spec(args.spec)
+        request = load_spec(args.spec, "CreateHyperParameterTuningJob")
         if args.name:
             request["HyperParameterTuningJobName"] = args.name
         with _client(args, run_jobs=True) as client:

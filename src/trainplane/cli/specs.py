@@ -1,4 +1,4 @@
-"""Reading a job spec: a CreateTrainingJob request in JSON or YAML."""
+"""Reading a spec: a CreateTrainingJob (or CreateHyperParameterTuningJob) request in JSON or YAML."""
 
 from __future__ import annotations
 
@@ -15,21 +15,24 @@ class SpecError(TrainplaneError):
     pass
 
 
-def load_spec(path: Path) -> dict[str, Any]:
+def load_spec(path: Path, operation: str = "CreateTrainingJob") -> dict[str, Any]:
+    """The request in ``path`` (JSON by its suffix, else YAML); SpecError says in one line what is wrong."""
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path} is not UTF-8 text (byte {exc.start}: {exc.reason})") from exc
+    is_json = path.suffix.lower() == ".json"
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise SpecError(
-            f"{path} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {exc}"
-        ) from exc
+        data = json.loads(text) if is_json else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{path} is not valid JSON: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path} is not valid YAML: {_yaml_problem(exc)}") from exc
     if not isinstance(data, dict):
-        raise SpecError(
-            f"{path} must hold a CreateTrainingJob request (a mapping), not {type(data).__name__}"
-        )
+        what = "nothing" if data is None else f"a {type(data).__name__}"
+        raise SpecError(f"{path} must hold a {operation} request (a mapping), not {what}")
     return data
 
 
