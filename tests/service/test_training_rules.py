@@ -267,3 +267,11 @@ def test_out_of_scope_features_are_accepted() -> None:
     request["DebugHookConfig"] = {"S3OutputPath": "s3://bucket/debug"}
     request["ExperimentConfig"] = {"ExperimentName": "exp-1"}
     accepted(request)
+
+
+def test_a_channel_naming_instance_groups_the_job_lacks_is_rejected() -> None:
+    request = body()
+    request["InputDataConfig"][0]["DataSource"]["S3DataSource"]["InstanceGroupNames"] = ["workers"]
+    assert rejected(request) == (
+        "Channel 'train' names instance groups that ResourceConfig.InstanceGroups does not define: workers."
+    )

@@ -31,7 +31,9 @@ def check_create_training_job(request: Mapping[str, Any]) -> None:
     _check_required(request)
     _check_algorithm(request["AlgorithmSpecification"])
     _check_resources(request["ResourceConfig"])
-    _check_channels(request.get("InputDataConfig") or [], request["AlgorithmSpecification"])
+    _check_channels(
+        request.get("InputDataConfig") or [], request["AlgorithmSpecification"], request["ResourceConfig"]
+    )
     _check_stopping(request["StoppingCondition"], bool(request.get("EnableManagedSpotTraining")))
     _check_counts(request)
     _check_checkpoint(request.get("CheckpointConfig"))
@@ -113,7 +115,10 @@ def _reject_duplicates(names: list[str], message: str) -> None:
         raise ValidationError(f"{message}: {', '.join(duplicates)}")
 
 
-def _check_channels(channels: list[Mapping[str, Any]], spec: Mapping[str, Any]) -> None:
+def _check_channels(
+    channels: list[Mapping[str, Any]], spec: Mapping[str, Any], resources: Mapping[str, Any]
+) -> None:
+    groups = {group["InstanceGroupName"] for group in resources.get("InstanceGroups") or []}
     _reject_duplicates([channel["ChannelName"] for channel in channels], "Channel names must be unique")
     for channel in channels:
         name, source = channel["ChannelName"], channel["DataSource"]
@@ -124,6 +129,12 @@ def _check_channels(channels: list[Mapping[str, Any]], spec: Mapping[str, Any]) 
             )
         mode = channel.get("InputMode") or spec["TrainingInputMode"]
         s3 = source.get("S3DataSource") or {}
+        unknown = [group for group in s3.get("InstanceGroupNames") or [] if group not in groups]
+        if unknown:
+            raise ValidationError(
+                f"Channel '{name}' names instance groups that ResourceConfig.InstanceGroups does not "
+                f"define: {', '.join(unknown)}."
+            )
         if mode == "FastFile" and s3.get("S3DataType", "S3Prefix") != "S3Prefix":
             raise ValidationError(
                 f"Channel '{name}': FastFile input mode supports only S3DataType S3Prefix, "
