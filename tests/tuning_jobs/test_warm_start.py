@@ -63,6 +63,30 @@ def test_parents_children_seed_the_bayesian_history(rig: Rig, parent: str) -> No
     assert all(t.objective is not None and t.config["mode"] == "a" for t in driven.parents)
 
 
+@pytest.mark.parametrize("strategy", ["Random", "Bayesian"])
+def test_a_child_with_its_parents_random_seed_does_not_rerun_their_configurations(
+    rig: Rig, strategy: str
+) -> None:
+    def request(name: str) -> dict[str, Any]:
+        return tuning_request(
+            name, rig.tmp_path, strategy=strategy, max_jobs=3, parallel=1, static={"mode": "a"}, RandomSeed=7
+        )
+
+    rig.create(request("seed-parent"))
+    rig.run("seed-parent", quadratic)
+    rig.create(warm(request("seed-child"), "IdenticalDataAndAlgorithm", "seed-parent"))
+    rig.run("seed-child", quadratic)
+    rig.create(request("seed-again"))  # the same request without a parent: the parent's sequence
+    rig.run("seed-again", quadratic)
+
+    def tried(name: str) -> set[str]:
+        return {rig.store.get_training_job(c["TrainingJobName"]).request["HyperParameters"]["x"]
+                for c in rig.children(name)}  # fmt: skip
+
+    assert tried("seed-again") == tried("seed-parent")  # RandomSeed still makes the sequence reproducible
+    assert not tried("seed-child") & tried("seed-parent")
+
+
 def test_a_static_value_of_a_parent_becomes_part_of_its_seeded_configs(rig: Rig, parent: str) -> None:
     ranges = {
         "ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}],

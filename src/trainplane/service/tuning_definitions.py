@@ -164,8 +164,21 @@ def builtin_child_definitions(definition: Definition) -> list[dict[str, str]] | 
 
 
 def strategy_seed(request: Mapping[str, Any], position: int) -> int | None:
+    """RandomSeed + position; a warm start mixes in its parents' names. A child job given its parent's
+    RandomSeed would otherwise draw the parent's sequence again and re-run the parent's configurations
+    (the initial design of Bayesian, every draw of Random), which its history already holds. The same
+    request still gives the same sequence."""
     seed = request["HyperParameterTuningJobConfig"].get("RandomSeed")
-    return None if seed is None else int(seed) + position
+    if seed is None:
+        return None
+    parents = sorted(
+        p["HyperParameterTuningJobName"].lower()
+        for p in (request.get("WarmStartConfig") or {}).get("ParentHyperParameterTuningJobs", [])
+    )
+    if parents:
+        digest = hashlib.sha256(f"{int(seed)}|{'|'.join(parents)}".encode()).digest()
+        seed = int.from_bytes(digest[:4], "big")
+    return int(seed) + position
 
 
 COST_AWARE_TAG = "trainplane:cost-aware-acquisition"
