@@ -14,6 +14,8 @@ import yaml
 
 from jobs_helpers import script_job
 from trainplane import TrainPlane, TrainplaneError
+from trainplane.cli import tuning
+from trainplane.cli.main import make_console
 
 pytestmark = pytest.mark.slow
 
@@ -152,3 +154,16 @@ def _logged(home: Path, name: str, text: str) -> bool:
             return any(e.message == text for e in tp.log_events(name))
         except TrainplaneError:
             return False
+
+
+def test_a_stopped_tuning_job_ends_with_its_status_not_the_status_twice(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    stopped = {"HyperParameterTuningJobName": "t", "HyperParameterTuningJobStatus": "Stopped"}
+    assert tuning._report_end(stopped, make_console()) == 1
+    failed = {**stopped, "HyperParameterTuningJobStatus": "Failed", "FailureReason": "All 2 jobs\nfailed."}
+    assert tuning._report_end(failed, make_console()) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "trainplane: tuning job t Stopped",
+        "trainplane: tuning job t Failed: All 2 jobs failed.",
+    ]

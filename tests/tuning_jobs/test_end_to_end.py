@@ -82,3 +82,5 @@ def test_tune_shows_the_leaderboard_and_exits_zero_when_completed(
     assert main(["--home", str(tmp_path / "home"), "tune", str(spec)]) == 0
     out = capsys.readouterr().out
     assert "cli-001-" in out and "Completed cli." in out
+    # Piped, the leaderboard's last row and the summary after it are lines of their own.
+    assert any(line.startswith("Best: cli-001-") for line in out.splitlines()), out

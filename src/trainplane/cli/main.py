@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args)
     except TrainplaneError as exc:
-        print(f"trainplane: {one_line(str(exc))}", file=sys.stderr)
+        print(f"trainplane: {output.one_line(str(exc))}", file=sys.stderr)
         return 1
     except FileNotFoundError as exc:
         print(f"trainplane: {exc.strerror}: {exc.filename}", file=sys.stderr)
@@ -104,11 +104,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (`trainplane jobs logs X | head`): not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-
-
-def one_line(text: str) -> str:
-    """Errors are one line on stderr; multi-line reasons (the toolkit's) are joined."""
-    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def make_console() -> Console:
@@ -182,7 +177,7 @@ def run_in_foreground(client: TrainPlane, request: dict[str, Any], *, show_logs:
             if interrupted:
                 raise
             interrupted = True
-            console.print("Stopping the job (Ctrl-C again to leave it running)...")
+            console.print("Stopping the job (Ctrl-C again to stop waiting for it)...")
             with contextlib.suppress(TrainplaneError):  # it may have ended meanwhile
                 client.stop_training_job(TrainingJobName=name)
     return _report_end(description, console)
@@ -200,7 +195,8 @@ def _report_end(description: dict[str, Any], console: Console) -> int:
         return 0
     reason = description.get("FailureReason") or description["SecondaryStatus"]
     print(
-        f"trainplane: training job {description['TrainingJobName']} {status}: {one_line(reason)}",
+        f"trainplane: training job {description['TrainingJobName']} {status}"
+        + (f": {output.one_line(reason)}" if reason != status else ""),
         file=sys.stderr,
     )
     return 1

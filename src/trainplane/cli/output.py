@@ -11,6 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 
+def one_line(text: str) -> str:
+    """Errors are one line on stderr; multi-line reasons (the toolkit's) are joined."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
 def to_json(value: Any) -> str:
     """The SageMaker response shape as JSON; times as ISO 8601, as the AWS CLI prints them."""
 

@@ -124,9 +124,11 @@ def run_tune(client: TrainPlane, request: dict[str, Any], console: Console, top:
                 if interrupted:
                     raise
                 interrupted = True
-                console.print("Stopping the tuning job (Ctrl-C again to leave it running)...")
+                console.print("Stopping the tuning job (Ctrl-C again to stop waiting for it)...")
                 with contextlib.suppress(TrainplaneError):
                     client.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    if not console.is_terminal:
+        console.line()  # rich ends a Live display written to a file or pipe without a newline
     return _report_end(status, console)
 
 
@@ -139,9 +141,10 @@ def _report_end(description: dict[str, Any], console: Console) -> int:
     if status == "Completed":
         console.print(f"Completed {description['HyperParameterTuningJobName']}.")
         return 0
-    reason = description.get("FailureReason") or status
+    reason = description.get("FailureReason")
     print(
-        f"trainplane: tuning job {description['HyperParameterTuningJobName']} {status}: {reason}",
+        f"trainplane: tuning job {description['HyperParameterTuningJobName']} {status}"
+        + (f": {output.one_line(reason)}" if reason else ""),
         file=sys.stderr,
     )
     return 1
