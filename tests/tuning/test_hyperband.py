@@ -156,8 +156,11 @@ def test_infer_max_resource(static, expected):
 def test_invalid_resources_are_range_errors():
     with pytest.raises(RangeError):
         HyperbandStrategy(SPACE, min_resource=10, max_resource=5)
-    with pytest.raises(RangeError):
+    # The message names only what the user set (or the static value it was taken from), not a
+    # MinResource derived from a MaxResource that is itself out of range.
+    with pytest.raises(RangeError, match=r"1 <= MaxResource \(20001\) <= 20000") as caught:
         HyperbandStrategy(SPACE, max_resource=20_001)
+    assert "MinResource" not in str(caught.value)
     with pytest.raises(RangeError):
         HyperbandStrategy(SPACE, max_resource=81, brackets=0)
 

@@ -124,3 +124,13 @@ def test_invalid_ranges_raise_range_error(ranges, message):
 
 def test_range_error_is_a_value_error():
     assert issubclass(RangeError, ValueError)
+
+
+def test_integer_bounds_beyond_exact_floats_are_rejected() -> None:
+    big = str(2**53 + 1)
+    with pytest.raises(RangeError, match=f"'{big}' for integer hyperparameter 'n' is outside the supported"):
+        parse_parameter_ranges({"IntegerParameterRanges": [{"Name": "n", "MinValue": "0", "MaxValue": big}]})
+    space = parse_parameter_ranges(
+        {"IntegerParameterRanges": [{"Name": "n", "MinValue": "0", "MaxValue": str(2**53)}]}
+    )
+    assert space.names == ("n",)

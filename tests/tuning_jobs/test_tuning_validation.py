@@ -299,6 +299,19 @@ def test_resource_config_and_tuning_resource_config_are_exclusive(rig: Rig) -> N
     )
 
 
+def test_a_tuning_resource_config_without_a_count_is_rejected_in_its_own_words(rig: Rig) -> None:
+    request = tuning_request("nocount", rig.tmp_path)
+    definition = request["TrainingJobDefinition"]
+    definition["HyperParameterTuningResourceConfig"] = {"InstanceType": "ml.m5.large", "VolumeSizeInGB": 1}
+    del definition["ResourceConfig"]
+    rejects(
+        rig,
+        request,
+        ValidationError,
+        "HyperParameterTuningResourceConfig must specify InstanceType and InstanceCount, or InstanceConfigs.",
+    )
+
+
 def test_tuning_resource_config_is_echoed_as_both_shapes(rig: Rig) -> None:
     request = tuning_request("v2", rig.tmp_path)
     definition = request["TrainingJobDefinition"]

@@ -136,7 +136,9 @@ def _check_resources(doc: Mapping[str, Any], where: str) -> None:
                 "HyperParameterTuningResourceConfig cannot combine InstanceConfigs with InstanceType, "
                 "InstanceCount or VolumeSizeInGB."
             )
-        if not tuning.get("InstanceConfigs") and (not tuning.get("InstanceType") or not flat):
+        if not tuning.get("InstanceConfigs") and (
+            not tuning.get("InstanceType") or tuning.get("InstanceCount") is None
+        ):
             raise ValidationError(
                 "HyperParameterTuningResourceConfig must specify InstanceType and InstanceCount, "
                 "or InstanceConfigs."

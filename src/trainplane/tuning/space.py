@@ -29,6 +29,7 @@ import numpy as np
 
 MAX_TUNABLE = 30
 MAX_CATEGORICAL_VALUES = 30
+MAX_EXACT_INTEGER = 2**53  # integer bounds beyond this are not exact as floats (see _parse_number)
 
 
 class RangeError(ValueError):
@@ -262,10 +263,18 @@ def _categorical(item: Mapping[str, Any]) -> Parameter:
 
 def _parse_number(name: str, raw: str, kind: Kind) -> float:
     try:
-        value = float(int(raw.strip())) if kind is Kind.INTEGER else float(raw)
+        exact = int(raw.strip()) if kind is Kind.INTEGER else None
+        value = float(exact) if exact is not None else float(raw)
     except (ValueError, AttributeError):
         what = "an integer" if kind is Kind.INTEGER else "a number"
         raise RangeError(f"The value '{raw}' for hyperparameter '{name}' is not {what}.") from None
+    # Integers are searched as floats: beyond 2**53 two neighbours are one float, and a proposal could
+    # round to a value outside the declared range.
+    if exact is not None and abs(exact) > MAX_EXACT_INTEGER:
+        raise RangeError(
+            f"The value '{raw}' for integer hyperparameter '{name}' is outside the supported range "
+            f"-{MAX_EXACT_INTEGER} to {MAX_EXACT_INTEGER}."
+        )
     if not math.isfinite(value):
         raise RangeError(f"The value '{raw}' for hyperparameter '{name}' must be finite.")
     return value

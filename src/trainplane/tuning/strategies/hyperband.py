@@ -101,9 +101,14 @@ class HyperbandStrategy(Strategy):
             raise RangeError("The Hyperband reduction factor must be at least 2.")
         if brackets < 1:
             raise RangeError("Hyperband needs at least one bracket.")
+        if not 1 <= max_resource <= MAX_RESOURCE_LIMIT:
+            raise RangeError(
+                f"HyperbandStrategyConfig requires 1 <= MaxResource ({max_resource}) <= {MAX_RESOURCE_LIMIT}"
+                " (MaxResource, when not given, is the epochs-like static hyperparameter's value)."
+            )
         if min_resource is None:
             min_resource = default_min_resource(max_resource, reduction_factor)
-        if not 1 <= min_resource <= max_resource <= MAX_RESOURCE_LIMIT:
+        if not 1 <= min_resource <= max_resource:
             raise RangeError(
                 f"HyperbandStrategyConfig requires 1 <= MinResource ({min_resource}) <= MaxResource "
                 f"({max_resource}) <= {MAX_RESOURCE_LIMIT}."
