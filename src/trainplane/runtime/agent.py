@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import psutil
 
-from trainplane.runtime import checkpoint_sync, contract, script_mode
+from trainplane.runtime import checkpoint_sync, contract, sandbox, script_mode
 from trainplane.runtime.paths import MLPaths
 from trainplane.runtime.pipe import PipeChannels
 from trainplane.runtime.preload import Preloaded, PreloadedProcess
@@ -100,11 +100,13 @@ class Agent:
                 return 0
             if "sandbox" in self.spec:
                 assume_sandbox(self.spec["sandbox"].get("unavailable"))
+            addresses = contract.host_addresses(self.context.hosts, self.spec.get("distributed"))
             program = resolve_program(
                 self.spec["algorithm_specification"],
                 dict(self.context.hyperparameters),
                 self.paths,
                 fetch=lambda uri, dest: _fetch(storage, uri, dest),
+                hosts_file=sandbox.write_hosts_file(self.agent_dir / "hosts", addresses),
             )
         except ProgramError as exc:
             self._close_checkpoint_sync()

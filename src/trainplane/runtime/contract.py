@@ -93,6 +93,21 @@ class DistributedInfo:
         )
 
 
+def host_addresses(
+    hosts: Sequence[str], distributed: DistributedInfo | Mapping[str, Any] | None
+) -> dict[str, str]:
+    """Where each host name (``algo-1`` ...) resolves inside the job's sandbox (§5.1: the hosts are
+    algo-1..N on the job's network). Local hosts all share the loopback; on a cluster only algo-1's
+    address (MASTER_ADDR) is known to every host, which is the one rendezvous scripts connect to."""
+    if isinstance(distributed, Mapping):
+        distributed = DistributedInfo.from_mapping(distributed)
+    master = distributed.master_addr if distributed is not None else "127.0.0.1"
+    ordered = sorted(hosts)
+    if master.startswith("127."):
+        return {host: master for host in ordered}
+    return {ordered[0]: master}
+
+
 def _encode(value: Any) -> str:
     """The toolkit's ``mapping.to_env_vars`` value rule."""
     if value is None:

@@ -40,7 +40,10 @@ def resolve_program(
     paths: MLPaths,
     fetch: Callable[[str, Path], None],
     python: str | None = None,
+    hosts_file: Path | None = None,
 ) -> Program:
+    """How to run the job; ``hosts_file`` (``sandbox.write_hosts_file``) becomes /etc/hosts of scripts and
+    commands that run in the /opt/ml sandbox."""
     python = python or sys.executable
     image = algorithm_specification.get("TrainingImage")
     entry = script_mode.UserEntry.from_hyperparameters(hyperparameters)
@@ -53,7 +56,7 @@ def resolve_program(
         # Scripts often hard-code /opt/ml/model; give them the real layout when a sandbox is possible.
         if _sandbox_unavailable_reason() is None:
             return Program(
-                argv=sandbox.wrap_with_opt_ml(argv, paths.root),
+                argv=sandbox.wrap_with_opt_ml(argv, paths.root, hosts_file=hosts_file),
                 cwd=paths.code,
                 kind="script",
                 user_entry=entry,
@@ -63,7 +66,7 @@ def resolve_program(
         return Program(argv=argv, cwd=paths.code, kind="script", user_entry=entry)
     command = script_mode.container_command(algorithm_specification)
     if command is not None:
-        return _container_program(command, paths)
+        return _container_program(command, paths, hosts_file)
     builtin = builtin_for_image(image)
     if builtin is not None:
         return Program(argv=[python, "-m", builtin.module], cwd=paths.root, kind="builtin")
@@ -90,12 +93,12 @@ def preload_for(algorithm_specification: dict[str, Any], hyperparameters: dict[s
     return builtin.preload if builtin is not None else ()
 
 
-def _container_program(command: list[str], paths: MLPaths) -> Program:
+def _container_program(command: list[str], paths: MLPaths, hosts_file: Path | None) -> Program:
     """Run an entry-point command; /opt/ml is made to resolve to this host's root when possible."""
     unavailable = _sandbox_unavailable_reason()
     if unavailable is None:
         return Program(
-            argv=sandbox.wrap_with_opt_ml(command, paths.root),
+            argv=sandbox.wrap_with_opt_ml(command, paths.root, hosts_file=hosts_file),
             cwd=paths.root,
             kind="command",
             opt_ml_view=True,

@@ -12,6 +12,8 @@ The recipe, and why:
   the namespace, each host /opt entry is bound back (symlinks recreated), and the root is bound on
   /opt/ml in the tmpfs. Nothing is written on the host. If the host has a /opt/ml directory, the root
   is bound straight over it (hiding its content, as SageMaker hides an image's /opt/ml).
+* ``/etc/hosts``: a copy with the job's host names added (``hosts_file``) is bound over it, so that
+  ``algo-1`` resolves as on SageMaker's cluster network (scripts that meet at ``tcp://{hosts[0]}:port``).
 * ``--die-with-parent``: if the runner dies, bwrap and the job are SIGKILLed, no orphans.
 * Signals: bwrap does not forward signals. SIGTERM to bwrap kills bwrap, and --die-with-parent then
   SIGKILLs the job, so its SIGTERM handler (save the model) never runs. So bwrap is started with
@@ -26,12 +28,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from trainplane.runtime.paths import OPT_ML
 
 HOST_OPT = Path("/opt")
+SYSTEM_HOSTS = Path("/etc/hosts")
 _SIGNALS = ("TERM", "INT")
 
 
@@ -51,14 +54,27 @@ def _opt_mount_args(host_opt: Path) -> list[str]:
     return args
 
 
+def write_hosts_file(path: Path, addresses: Mapping[str, str], system: Path = SYSTEM_HOSTS) -> Path:
+    """``path``: the machine's hosts file plus a line per job host (``addresses``: name -> address)."""
+    try:
+        base = system.read_text()
+    except OSError:
+        base = "127.0.0.1\tlocalhost\n"
+    lines = [f"{address}\t{name}" for name, address in addresses.items()]
+    path.write_text(base.rstrip("\n") + "\n# trainplane: the job's hosts\n" + "\n".join(lines) + "\n")
+    return path
+
+
 def wrap_with_opt_ml(
     command: Sequence[str],
     root: Path,
     *,
+    hosts_file: Path | None = None,
     bwrap: str = "bwrap",
     host_opt: Path = HOST_OPT,
 ) -> list[str]:
-    """``command`` run so that ``/opt/ml`` is ``root``; see the module docstring for signals.
+    """``command`` run so that ``/opt/ml`` is ``root`` (and ``/etc/hosts`` is ``hosts_file``, when given);
+    see the module docstring for signals.
 
     ``host_opt`` is the host's /opt (a parameter so tests can describe another host).
     """
@@ -66,11 +82,13 @@ def wrap_with_opt_ml(
         raise ValueError("wrap_with_opt_ml needs a command")
     ignore = [f"--ignore-signal={sig}" for sig in _SIGNALS]
     default = [f"--default-signal={sig}" for sig in _SIGNALS]
+    hosts = ["--ro-bind", str(Path(hosts_file).resolve()), str(SYSTEM_HOSTS)] if hosts_file else []
     return [
         "env", *ignore, bwrap,
         "--dev-bind", "/", "/",
         *_opt_mount_args(host_opt),
         "--bind", str(Path(root).resolve()), OPT_ML,
+        *hosts,
         "--die-with-parent",
         "--",
         "env", *default, *command,
