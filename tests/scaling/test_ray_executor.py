@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from jobs_helpers import script_job
-from trainplane import TrainPlane
+from trainplane import ResourceLimitExceeded, TrainPlane
 from trainplane.executors.ray import bundle_for
 
 pytestmark = pytest.mark.slow
@@ -95,6 +95,30 @@ def test_one_host_job_runs_in_a_ray_actor(tp: TrainPlane, tmp_path: Path) -> Non
     assert not ray.util.placement_group_table() or all(
         g["state"] == "REMOVED" for g in ray.util.placement_group_table().values()
     )
+
+
+def test_a_job_larger_than_the_cluster_is_refused_in_the_clusters_terms(
+    tp: TrainPlane, tmp_path: Path
+) -> None:
+    request = script_job("ray-huge", tmp_path, HELLO)
+    request["ResourceConfig"] = {"InstanceType": "ml.m5.24xlarge", "InstanceCount": 1, "VolumeSizeInGB": 1}
+    with pytest.raises(ResourceLimitExceeded) as caught:
+        tp.create_training_job(**request)
+    assert "; the Ray cluster offers 4 vCPUs" in caught.value.message
+    assert caught.value.message.endswith("Choose a smaller instance type or add nodes.")
+
+
+def test_the_control_planes_object_store_credentials_reach_hosts_on_other_nodes(
+    tp: TrainPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Set after the nodes started, as `server --s3 local` sets them in its own process only.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "key-of-the-control-plane")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    code = 'import os; print("key", os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SESSION_TOKEN"))'
+    tp.create_training_job(**script_job("ray-keys", tmp_path, code))
+    description = tp.wait_for_training_job("ray-keys", timeout=180)
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    assert "key key-of-the-control-plane None" in [e.message for e in tp.log_events("ray-keys")]
 
 
 def test_two_host_ddp_job_spreads_over_the_placement_group(tp: TrainPlane, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ import contextlib
 import ctypes
 import io
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -162,6 +163,17 @@ def _file_status(record: dict[str, Any]) -> HostStatus:
     return HostStatus(alive=False, result=result, events=events)
 
 
+# The object store's credentials, as the control plane has them: agents on other nodes reach the same
+# endpoint (a server's own `--s3 local` sets them in its environment only, so no node could know them).
+FORWARDED_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
+                       "AWS_DEFAULT_REGION")  # fmt: skip
+
+
+def forwarded_environment() -> dict[str, str]:
+    """What each host's actor gets from the control plane's environment (``FORWARDED_VARIABLES`` set)."""
+    return {name: os.environ[name] for name in FORWARDED_VARIABLES if os.environ.get(name)}
+
+
 def bundle_for(instance_type: str, cpus: int, gpus: int, require_type_resource: bool) -> dict[str, float]:
     """One host's bundle: the type's vCPUs, GPUs and memory (bytes), and optionally the type itself."""
     instance = instances.lookup(instance_type)
@@ -214,6 +226,7 @@ class RayExecutor:
         bundles = [self._bundle(launch) for launch in hosts]
         group = placement_group(bundles, strategy="SPREAD", name=group_name, lifetime="detached")
         names = [f"{group_name}/{launch.host}" for launch in hosts]
+        forwarded = forwarded_environment()
         for index, (launch, name, bundle) in enumerate(zip(hosts, names, bundles, strict=True)):
             strategy = PlacementGroupSchedulingStrategy(group, placement_group_bundle_index=index)
             extra = {k: v for k, v in bundle.items() if k not in ("CPU", "GPU", "memory")}
@@ -226,6 +239,7 @@ class RayExecutor:
                 memory=bundle.get("memory"),
                 resources=extra or None,
                 scheduling_strategy=strategy,
+                runtime_env={"env_vars": forwarded} if forwarded else None,
             ).remote(launch.host, str(launch.root), str(launch.agent_dir), launch.spec)
         return [
             {
