@@ -53,7 +53,17 @@ def load_contract(environ: Mapping[str, str]) -> JobContract:
         hyperparameters=_read_json(paths.hyperparameters_file, {}),
         input_data_config=_read_json(paths.inputdataconfig_file, {}),
         checkpoint_dir=_checkpoint_dir(paths),
-        num_cpus=int(environ.get("SM_NUM_CPUS") or os.cpu_count() or 1),
+        num_cpus=usable_cpus(environ),
         current_host=environ.get("SM_CURRENT_HOST", "algo-1"),
         hosts=list(hosts) or ["algo-1"],
     )
+
+
+def usable_cpus(environ: Mapping[str, str]) -> int:
+    """XGBoost's default nthread: the instance's vCPUs (SM_NUM_CPUS), but no more than the cores this
+    host may run on. A host pinned to fewer cores than its type has (``--oversubscription``) would
+    otherwise run more threads than cores, and they would take turns on each core at every step."""
+    vcpus = int(environ.get("SM_NUM_CPUS") or os.cpu_count() or 1)
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, min(vcpus, len(os.sched_getaffinity(0))))
+    return max(1, vcpus)
