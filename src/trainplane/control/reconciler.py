@@ -24,6 +24,7 @@ from trainplane.control import finishing, plans, spot, startup_objects
 from trainplane.control.supervision import Supervision, stream_epoch
 from trainplane.errors import ConflictError
 from trainplane.executors.base import Executor, HostStatus
+from trainplane.job_files import clear_stale_attempt
 from trainplane.liveness import recorded_process_alive
 from trainplane.runtime.metrics import MetricScanner
 from trainplane.settings import Settings
@@ -260,6 +261,7 @@ class Reconciler:
         now = self.clock.now()
         attempts = self.store.attempts(job.name)
         number = len(attempts) + 1
+        clear_stale_attempt(plans.attempt_dir(self.settings, job.name, number), self.settings.jobs_root)
         launches = plans.attempt_plan(job, number, self.settings, int(self.machine.cpus))
         restart: dict[str, Any] = {}
         if spot.is_spot(job) and not on_spot and all(a.spot for a in attempts):
