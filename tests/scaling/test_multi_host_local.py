@@ -146,3 +146,23 @@ def test_the_failure_reason_names_the_host_that_failed_first(tp: TrainPlane, tmp
     tp.create_training_job(**two_hosts(script_job("who-failed", tmp_path, FAILING)))
     description = tp.wait_for_training_job("who-failed", timeout=120)
     assert "algo-2 lost its data" in description["FailureReason"]
+
+
+FAILING_WITH_CHILDREN = """
+    import os, subprocess, sys, time
+    subprocess.Popen(["sleep", "997"])  # holds the host's stdout and stderr open
+    if os.environ["SM_CURRENT_HOST"] == "algo-2":
+        time.sleep(1)
+        print("algo-2 failing now", flush=True)
+        sys.exit(3)
+    time.sleep(600)
+"""
+
+
+def test_a_failing_host_with_a_background_child_ends_the_job_promptly(tp: TrainPlane, tmp_path: Path) -> None:
+    tp.create_training_job(**two_hosts(script_job("bg-fail", tmp_path, FAILING_WITH_CHILDREN)))
+    description = tp.wait_for_training_job("bg-fail", timeout=120)
+    assert description["TrainingJobStatus"] == "Failed"
+    failed_at = next(e.timestamp for e in tp.log_events("bg-fail") if e.message == "algo-2 failing now")
+    # Was over 10 s: each host's two output readers waited 5 s for the child to close its pipes.
+    assert description["TrainingEndTime"].timestamp() - failed_at < 5
