@@ -112,6 +112,23 @@ def test_unknown_jobs_and_missing_files_are_one_line_errors(tmp_path: Path) -> N
     assert delete.returncode == 1 and "ResourceNotFound" in delete.stderr
 
 
+def test_logs_of_a_host_the_job_does_not_have_is_a_one_line_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    request = script_job("two-hosts", tmp_path, 'print("hi")')
+    request["ResourceConfig"]["InstanceCount"] = 2
+    environ = {"TRAINPLANE_HOME": str(home), "TRAINPLANE_OVERSUBSCRIPTION": "2"}
+    with TrainPlane(environ=environ, run_jobs=False) as client:
+        client.create_training_job(**request)  # stays queued: --follow would wait for ever
+    for follow in ((), ("--follow",)):
+        result = cli(home, "jobs", "logs", "two-hosts", "--host", "algo-9", *follow, timeout=30)
+        assert result.returncode == 1
+        assert (
+            result.stderr
+            == "trainplane: training job two-hosts has no host algo-9; its hosts: algo-1, algo-2\n"
+        )
+        assert result.stdout == ""
+
+
 def test_stop_from_another_process_stops_a_running_job(tmp_path: Path) -> None:
     home = tmp_path / "home"
     code = """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tarfile
 import time
 from collections.abc import Iterator
@@ -135,6 +136,30 @@ def test_a_process_ignoring_sigterm_is_killed_after_the_grace_period(tp: TrainPl
     assert time.monotonic() - started >= 3  # the grace period was honoured
     pid_file = next((Path(tp.settings.home) / "jobs" / "script-stubborn").rglob("child.pid"))
     assert not _alive(int(pid_file.read_text())), "the grandchild outlived its job"
+
+
+def test_a_background_child_left_running_does_not_delay_the_hosts_end(tp: TrainPlane, tmp_path: Path) -> None:
+    # The child keeps the algorithm's stdout and stderr open: the host still ends as soon as the
+    # main process exits, with what the child printed before.
+    code = """
+        import os, subprocess, time
+        child = subprocess.Popen(["sh", "-c", "echo from the child; touch printed; exec sleep 997"])
+        while not os.path.exists("printed"):
+            time.sleep(0.01)
+        with open("child.pid", "w") as f:
+            f.write(str(child.pid))
+        print("main exits", flush=True)
+    """
+    tp.create_training_job(**script_job("script-bg", tmp_path, code))
+    description = tp.wait_for_training_job("script-bg", timeout=60)
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    events = {e.message: e.timestamp for e in tp.log_events("script-bg")}
+    assert "from the child" in events
+    agent_dir = tp.settings.jobs_root / "script-bg" / "1" / "algo-1.agent"
+    result = json.loads((agent_dir / "result.json").read_text())
+    assert result["time"] - events["main exits"] < 3  # was 10 s: two readers waiting 5 s each
+    pid_file = next((tp.settings.jobs_root / "script-bg").rglob("child.pid"))
+    assert not _alive(int(pid_file.read_text()))
 
 
 def test_max_runtime_stops_the_job_as_max_runtime_exceeded(tp: TrainPlane, tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +148,58 @@ def test_the_failure_reason_names_the_host_that_failed_first(tp: TrainPlane, tmp
     tp.create_training_job(**two_hosts(script_job("who-failed", tmp_path, FAILING)))
     description = tp.wait_for_training_job("who-failed", timeout=120)
     assert "algo-2 lost its data" in description["FailureReason"]
+
+
+FAILING_WITH_CHILDREN = """
+    import os, subprocess, sys, time
+    subprocess.Popen(["sleep", "997"])  # holds the host's stdout and stderr open
+    if os.environ["SM_CURRENT_HOST"] == "algo-2":
+        time.sleep(1)
+        print("algo-2 failing now", flush=True)
+        sys.exit(3)
+    time.sleep(600)
+"""
+
+
+def test_a_failing_host_with_a_background_child_ends_the_job_promptly(tp: TrainPlane, tmp_path: Path) -> None:
+    tp.create_training_job(**two_hosts(script_job("bg-fail", tmp_path, FAILING_WITH_CHILDREN)))
+    description = tp.wait_for_training_job("bg-fail", timeout=120)
+    assert description["TrainingJobStatus"] == "Failed"
+    failed_at = next(e.timestamp for e in tp.log_events("bg-fail") if e.message == "algo-2 failing now")
+    # Was over 10 s: each host's two output readers waited 5 s for the child to close its pipes.
+    assert description["TrainingEndTime"].timestamp() - failed_at < 5
+
+
+RUNNING_WITH_CHILDREN = """
+    import os, subprocess, time
+    child = subprocess.Popen(["sleep", "997"])
+    with open(os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], "..", "..", "pids"), "w") as f:
+        f.write(f"{os.getpid()} {child.pid}")
+    print(os.environ["SM_CURRENT_HOST"], "ready", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_killed_agent_fails_the_job_naming_its_host_and_leaves_no_process(
+    tp: TrainPlane, tmp_path: Path, home: Path
+) -> None:
+    tp.create_training_job(**two_hosts(script_job("agent-killed", tmp_path, RUNNING_WITH_CHILDREN)))
+    deadline = time.monotonic() + 60
+    while len([e for e in tp.log_events("agent-killed") if e.message.endswith(" ready")]) < 2:
+        assert time.monotonic() < deadline, "the hosts never became ready"
+        time.sleep(0.1)
+    records = {r["host"]: r for r in tp._platform.store.attempts("agent-killed")[-1].hosts}
+    attempt = home / "jobs" / "agent-killed" / "1"
+    pids = [int(p) for host in records for p in (attempt / host / "pids").read_text().split()]
+    os.kill(records["algo-2"]["pid"], signal.SIGKILL)
+    started = time.monotonic()
+    description = tp.wait_for_training_job("agent-killed", timeout=60)
+    assert description["TrainingJobStatus"] == "Failed"
+    reason = description["FailureReason"]
+    assert reason.startswith("InternalServerError: Host algo-2 was lost: its agent process ended"), reason
+    # Killed at once, not at the end of the grace period (10 s here), which the attempt did not wait for.
+    assert time.monotonic() - started < 8
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_running(pid) for pid in pids):
+        time.sleep(0.1)
+    assert not [pid for pid in pids if _running(pid)]

@@ -25,6 +25,7 @@ from trainplane.cli import spot as spot_command
 from trainplane.cli import tuning as tuning_command
 from trainplane.cli.specs import load_spec
 from trainplane.client import TrainPlane
+from trainplane.control.plans import host_names
 from trainplane.errors import TrainplaneError
 from trainplane.settings import load_settings
 from trainplane.states import JobStatus
@@ -240,7 +241,15 @@ def _jobs(args: argparse.Namespace) -> int:
 
 
 def _logs(client: TrainPlane, name: str, *, follow: bool, host: str | None) -> int:
-    client.describe_training_job(TrainingJobName=name)  # unknown job -> the API's error
+    description = client.describe_training_job(TrainingJobName=name)  # unknown job -> the API's error
+    hosts = host_names(int(description["ResourceConfig"]["InstanceCount"]))
+    if host is not None and host not in hosts:
+        # Else nothing is printed, and --follow waits for the job's end, as if the host were silent.
+        print(
+            f"trainplane: training job {name} has no host {host}; its hosts: {', '.join(hosts)}",
+            file=sys.stderr,
+        )
+        return 1
     after = 0
     several_hosts = len({e.stream for e in client.log_events(name)}) > 1 or host is not None
     while True:

@@ -29,17 +29,25 @@ class Outcome:
     exit_code: int | None
 
 
-def outcome_of(job: TrainingJob, statuses: dict[str, HostStatus], killed: bool) -> Outcome:
-    """What an attempt whose hosts all exited means for the job."""
+def outcome_of(
+    job: TrainingJob, statuses: dict[str, HostStatus], killed: bool, lost_at: dict[str, float] | None = None
+) -> Outcome:
+    """What an attempt whose hosts all exited means for the job. ``lost_at``: when hosts whose agent
+    ended without a result were first seen so (``Supervision.agents_lost``)."""
     if job.status == JobStatus.STOPPING or job.stop_reason:
         secondary, message = stopped_status(job.stop_reason)
         return Outcome(JobStatus.STOPPED, secondary, message, None, True, None)
     # The host that failed first explains the failure: the others were then stopped by us (exit 143).
+    # A lost host counts from when it was seen lost: then the others' 143s came after, and our kills
+    # at the end of the grace period (which leave no result either) came after the first failure.
     failed = sorted(
         (result.get("time", float("inf")), host, result)
         for host, status in statuses.items()
         if (result := status.result) is not None and result.get("exit_code") != 0
     )
+    lost = sorted((at, host) for host, at in (lost_at or {}).items() if statuses[host].result is None)
+    if lost and (not failed or lost[0][0] < failed[0][0]):
+        return _lost_outcome(lost[0][1], statuses[lost[0][1]])
     if failed:
         _, _, result = failed[0]
         reason = result.get("failure_reason") or f"AlgorithmError: exit code {result.get('exit_code')}"
@@ -48,13 +56,17 @@ def outcome_of(job: TrainingJob, statuses: dict[str, HostStatus], killed: bool) 
         )
     for host in sorted(statuses):
         if statuses[host].result is None:
-            detail = statuses[host].detail or "killed by the operating system, or out of memory?"
-            reason = (
-                f"InternalServerError: The training process of host {host} exited without reporting a "
-                f"result ({detail})."
-            )
-            return Outcome(JobStatus.FAILED, "Failed", "Training job failed", reason, False, None)
+            return _lost_outcome(host, statuses[host])
     return Outcome(JobStatus.COMPLETED, "Completed", "Training job completed", None, True, 0)
+
+
+def _lost_outcome(host: str, status: HostStatus) -> Outcome:
+    detail = status.detail or "killed by the operating system, or out of memory?"
+    reason = (
+        f"InternalServerError: Host {host} was lost: its agent process ended without reporting a "
+        f"result ({detail})."
+    )
+    return Outcome(JobStatus.FAILED, "Failed", "Training job failed", reason, False, None)
 
 
 def stopped_status(stop_reason: str | None) -> tuple[str, str]:

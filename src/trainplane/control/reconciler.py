@@ -24,6 +24,7 @@ from trainplane.control import finishing, plans, spot, startup_objects
 from trainplane.control.supervision import Supervision, stream_epoch
 from trainplane.errors import ConflictError
 from trainplane.executors.base import Executor, HostStatus
+from trainplane.job_files import clear_stale_attempt
 from trainplane.liveness import recorded_process_alive
 from trainplane.runtime.metrics import MetricScanner
 from trainplane.settings import Settings
@@ -260,6 +261,7 @@ class Reconciler:
         now = self.clock.now()
         attempts = self.store.attempts(job.name)
         number = len(attempts) + 1
+        clear_stale_attempt(plans.attempt_dir(self.settings, job.name, number), self.settings.jobs_root)
         launches = plans.attempt_plan(job, number, self.settings, int(self.machine.cpus))
         restart: dict[str, Any] = {}
         if spot.is_spot(job) and not on_spot and all(a.spot for a in attempts):
@@ -341,6 +343,7 @@ class Reconciler:
         job = self._enforce_max_wait(job, sup)
         self._interrupt_if_due(job, sup, statuses)
         self._note_preemption(job, sup, statuses)
+        self._kill_abandoned(sup, statuses)
         self._deliver_stop(job, sup, statuses)
         if all(not s.alive for s in statuses.values()):
             # Store what the hosts wrote before they exited; a backlog larger than a tick's share is
@@ -362,7 +365,7 @@ class Reconciler:
                     finishing.end_interrupted, self.store, self.clock, job.name, sup, self.id
                 )
                 return
-            outcome = finishing.outcome_of(job, statuses, sup.killed)
+            outcome = finishing.outcome_of(job, statuses, sup.killed, sup.agents_lost)
             self._finishing[job.name] = self._pool.submit(self._finish_safely, job.name, sup, outcome)
 
     def _record_events(
@@ -462,6 +465,18 @@ class Reconciler:
             )
             return
         sup.lost_hosts, sup.lost_detail = preempted, detail
+
+    def _kill_abandoned(self, sup: Supervision, statuses: dict[str, HostStatus]) -> None:
+        """A host whose agent ended without a result has nobody left to stop its algorithm or to kill
+        what that started: kill the host's processes now. The attempt ends once every agent exited,
+        which may be long before the grace period's kill."""
+        for record in sup.hosts:
+            host = record["host"]
+            status = statuses[host]
+            if status.alive or status.result is not None or status.preempted or host in sup.agents_lost:
+                continue
+            sup.agents_lost[host] = self.clock.now()
+            self.executor.kill(record)
 
     def _deliver_stop(self, job: TrainingJob, sup: Supervision, statuses: dict[str, HostStatus]) -> None:
         failed_host = any(
@@ -569,6 +584,7 @@ class Reconciler:
         sup.skip_stored_lines(self.store, self.executor)
         statuses = sup.statuses(self.executor)
         lost = [h for h, s in statuses.items() if not s.alive and s.result is None]
+        self._kill_abandoned(sup, statuses)
         if lost and job.status == JobStatus.IN_PROGRESS:
             finishing.handle_lost(self.store, self.clock, job, running, lost)
             return

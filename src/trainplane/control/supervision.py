@@ -52,6 +52,8 @@ class Supervision:
     interrupted_at: float | None = None  # when a spot interruption notice was delivered
     lost_hosts: list[str] = field(default_factory=list)  # hosts whose node was lost (not spot)
     lost_detail: str = ""
+    # Hosts whose agent ended without a result (killed, out of memory), and when that was first seen.
+    agents_lost: dict[str, float] = field(default_factory=dict)
     progress: int = 0  # steps done, for step-based interruption schedules (control.spot.step_of)
     sync_warning: str | None = None  # the last checkpoint-sync failure a host reported
     backlog: bool = False  # the last ingest hit INGEST_LINES for a host: more output is waiting

@@ -196,9 +196,12 @@ class Agent:
             reader.start()
         exit_code = self.child.wait()
         self.pipes.stop()
+        # Leftovers first: a background process the algorithm started holds its stdout and stderr open,
+        # so the readers would only time out. Once it is dead they read what is still in the pipes, then
+        # end of file.
+        _kill_leftovers()
         for reader in readers:
             reader.join(timeout=5)
-        _kill_leftovers()
         self._close_checkpoint_sync()
         self.finish(exit_code, self._failure_reason(exit_code, program))
         return 0

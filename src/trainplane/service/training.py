@@ -10,6 +10,7 @@ from trainplane.algorithms.registry import builtin_for_image
 from trainplane.catalog import capacity, instances
 from trainplane.clock import Clock, to_datetime
 from trainplane.errors import ResourceLimitExceeded, ResourceNotFound, ValidationError
+from trainplane.job_files import remove_job_files
 from trainplane.service import describe
 from trainplane.service.arns import model_artifacts_uri, training_job_arn
 from trainplane.service.pagination import decode_token, encode_token, list_filters
@@ -155,8 +156,11 @@ class TrainingService:
 
     def delete_training_job(self, params: dict[str, Any]) -> dict[str, Any]:
         request = validate_input("DeleteTrainingJob", params)
-        if not self.store.delete_training_job(request["TrainingJobName"]):
+        name = request["TrainingJobName"]
+        if not self.store.delete_training_job(name):
             raise ResourceNotFound(_NOT_FOUND)
+        # After the rows: a job is never left without its files while it is still listed.
+        remove_job_files(self.settings.jobs_root, name)
         return {}
 
     # ------------------------------------------------------------------ tags
