@@ -151,7 +151,11 @@ def join(cluster: Cluster, with_data: bool) -> Collective | None:
     address: list[Any] = [None]
     if cluster.rank == leader and len(included) > 1:
         host = route_address(cluster.master_addr)
-        store = dist.TCPStore(host, 0, len(included), is_master=True, timeout=cluster.timeout)
+        # Not waiting for the workers here: they learn the port from the broadcast below, which this
+        # host only reaches once the store exists (init_process_group waits for them instead).
+        store = dist.TCPStore(
+            host, 0, len(included), is_master=True, timeout=cluster.timeout, wait_for_workers=False
+        )
         address = [(host, store.port)]
     dist.broadcast_object_list(address, src=leader)
     dist.destroy_process_group()
