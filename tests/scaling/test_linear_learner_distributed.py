@@ -138,6 +138,33 @@ def test_three_hosts_one_without_data_train_on_the_other_two_as_two_hosts_do(
     assert abs(final_metric(trio, accuracy) - final_metric(pair, accuracy)) <= 0.01
 
 
+@pytest.mark.slow
+def test_pipe_mode_hosts_train_as_in_file_mode_and_one_with_an_empty_fifo_is_excluded(
+    tp: TrainPlane, tmp_path: Path, data: dict[str, str]
+) -> None:
+    # Two objects: on three hosts algo-3's FIFO is empty, and algo-1, algo-2 train as two hosts do.
+    jobs = {
+        name: job(name, tmp_path, data["two_files"], data["validation"], count)
+        for name, count in (("ll-file", 2), ("ll-pipe", 2), ("ll-pipe-3", 3))
+    }
+    for name, request in jobs.items():
+        request["AlgorithmSpecification"]["TrainingInputMode"] = "File" if name == "ll-file" else "Pipe"
+        request["Environment"] = {"TRAINPLANE_COLLECTIVE_TIMEOUT_SECONDS": "30"}
+        tp.create_training_job(**request)
+    ended = {name: tp.wait_for_training_job(name, timeout=300) for name in jobs}
+    for name, description in ended.items():
+        assert description["TrainingJobStatus"] == "Completed", (name, description.get("FailureReason"))
+    accuracy = "validation:binary_classification_accuracy"
+    assert final_metric(ended["ll-file"], accuracy) > 0.9
+    for name in ("ll-pipe", "ll-pipe-3"):
+        assert abs(final_metric(ended[name], accuracy) - final_metric(ended["ll-file"], accuracy)) <= 0.01
+        for host in ("algo-1", "algo-2"):
+            lines = [e.message for e in tp.log_events(name, host=host)]
+            assert any("on 200 records (2 hosts in all)" in line for line in lines), (name, lines[:5])
+    excluded = [e.message for e in tp.log_events("ll-pipe-3", host="algo-3")]
+    assert any("algo-3 has no training data; it is excluded" in line for line in excluded)
+
+
 def _host_environ(root: Path, rank: int, port: int) -> dict[str, str]:
     return {
         **os.environ,

@@ -4,8 +4,8 @@ Each host trains on its own share of the train channel (ShardedByS3Key gives eac
 objects). The hosts meet twice, as SageMaker's container does:
 
 1. A group of *all* hosts (gloo, rendezvous at MASTER_ADDR:MASTER_PORT, i.e. on algo-1) only agrees on
-   which hosts have data. A host without train files (or without validation files when that channel
-   exists) is excluded: it logs why and exits successfully.
+   which hosts have data. A host without train data (or without validation data when that channel
+   exists; files, or in Pipe mode bytes in the FIFO) is excluded: it logs why and exits successfully.
 2. When some host is excluded, the first host with data opens a fresh store on a free port, announces it
    over the first group, and the hosts with data form a second group there (the first one is
    destroyed). Otherwise the first group is kept.
