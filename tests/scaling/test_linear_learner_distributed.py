@@ -165,6 +165,21 @@ def test_pipe_mode_hosts_train_as_in_file_mode_and_one_with_an_empty_fifo_is_exc
     assert any("algo-3 has no training data; it is excluded" in line for line in excluded)
 
 
+@pytest.mark.slow
+def test_a_job_where_no_host_has_data_fails_with_a_client_error_as_one_host_does(
+    tp: TrainPlane, tmp_path: Path, data: dict[str, str]
+) -> None:
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "hidden" / "_part-0.csv").write_text("1,2\n")  # staged, but not a data file
+    hidden = f"file://{tmp_path}/hidden/"
+    for name, count in (("ll-none-1", 1), ("ll-none-2", 2)):
+        tp.create_training_job(**job(name, tmp_path, hidden, data["validation"], count))
+    one = tp.wait_for_training_job("ll-none-1", timeout=300).get("FailureReason", "")
+    two = tp.wait_for_training_job("ll-none-2", timeout=300).get("FailureReason", "")
+    assert one.startswith("ClientError: Channel 'train': No data files found"), one
+    assert two.startswith("ClientError: None of the 2 hosts has data to train on"), two
+
+
 def _host_environ(root: Path, rank: int, port: int) -> dict[str, str]:
     return {
         **os.environ,

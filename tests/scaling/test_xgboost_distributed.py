@@ -238,6 +238,27 @@ def test_a_host_with_train_data_but_no_validation_shard_is_excluded_for_that(
     ), excluded
 
 
+def test_a_job_where_no_host_has_data_fails_with_a_client_error_as_one_host_does(
+    tp: TrainPlane, tmp_path: Path, data: dict[str, str]
+) -> None:
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "hidden" / "_part-0.csv").write_text("1,2\n")  # staged, but not a data file
+    (tmp_path / "zero").mkdir()
+    (tmp_path / "zero" / "part-0.csv").write_text("")  # an empty FIFO in Pipe mode
+    jobs = {
+        "xgb-none-1": job("xgb-none-1", tmp_path, f"file://{tmp_path}/hidden/", data["validation"], 1),
+        "xgb-none-2": job("xgb-none-2", tmp_path, f"file://{tmp_path}/hidden/", data["validation"], 2),
+        "xgb-none-pipe": job("xgb-none-pipe", tmp_path, f"file://{tmp_path}/zero/", data["validation"], 2),
+    }
+    jobs["xgb-none-pipe"]["AlgorithmSpecification"]["TrainingInputMode"] = "Pipe"
+    for request in jobs.values():
+        tp.create_training_job(**request)
+    reasons = {name: tp.wait_for_training_job(name, timeout=240).get("FailureReason", "") for name in jobs}
+    assert reasons["xgb-none-1"].startswith("ClientError: No data files found in channel directory")
+    for name in ("xgb-none-2", "xgb-none-pipe"):
+        assert reasons[name].startswith("ClientError: None of the 2 hosts has data to train on"), reasons
+
+
 def test_device_is_cuda_only_with_visible_gpus_and_a_cuda_build() -> None:
     assert device_params({"SM_NUM_GPUS": "1", "CUDA_VISIBLE_DEVICES": "2"}, cuda_build=True) == {
         "device": "cuda"

@@ -3,9 +3,10 @@
 SageMaker's container (§8.4) brings the hosts together twice. A first ring of *all* hosts, whose tracker
 runs on the master (algo-1, at MASTER_ADDR:MASTER_PORT), only agrees on which hosts have data: a host
 without train data (or without validation data when that channel exists; files, or in Pipe mode bytes in
-the FIFO) is excluded, logs why and exits successfully. The second ring is made of the hosts with data;
-its tracker runs on the first of them, on a free port it announces over the first ring. When every host
-has data (the usual case), the first ring already is that ring and trains as it is, which saves a second
+the FIFO) is excluded, logs why and exits successfully; when no host has data, every host fails with a
+ClientError, as one host without data does. The second ring is made of the hosts with data; its tracker
+runs on the first of them, on a free port it announces over the first ring. When every host has data
+(the usual case), the first ring already is that ring and trains as it is, which saves a second
 rendezvous. Each host trains on its own channel data (ShardedByS3Key gives each about 1/N of the
 objects); histograms and metrics are all-reduced, so every host builds the same trees and prints the
 same (global) metrics.
@@ -103,6 +104,11 @@ def run(contract: JobContract, environ: Mapping[str, str], train: TrainFunction)
         _wait_for_goodbyes(first, contract.current_host)
     if included == hosts:
         return
+    if not included:
+        raise UserError(
+            f"None of the {len(hosts)} hosts has data to train on (train data, and validation data when "
+            "that channel exists)."
+        )
     if contract.current_host not in included:
         _log(f"Host {contract.current_host} has {missing}; it is excluded from distributed training.")
         return
