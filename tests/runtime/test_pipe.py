@@ -1,4 +1,5 @@
-"""Pipe-mode feeder: FIFOs per epoch, early close ends an epoch, routing of Pipe channels."""
+"""Pipe-mode feeder: FIFOs per epoch, early close ends an epoch, routing of Pipe channels; telling an
+empty channel's FIFO from one with data without reading it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from trainplane.algorithms.formats.pipe import wait_for_fifo
+from trainplane.algorithms.formats import CSV
+from trainplane.algorithms.formats.pipe import fifo_has_data, read_pipe, wait_for_fifo
 from trainplane.runtime.pipe import PipeChannels, PipeFeeder, channel_mode
 
 
@@ -72,3 +74,39 @@ def test_channel_mode_prefers_the_channel_then_the_job() -> None:
     assert channel_mode({"InputMode": "Pipe"}, "File") == "Pipe"
     assert channel_mode({}, "Pipe") == "Pipe"
     assert channel_mode({}, None) == "File"
+
+
+def start_feeder(tmp_path: Path, files: dict[str, bytes]) -> PipeFeeder:
+    source = tmp_path / "staged" / "train"
+    source.mkdir(parents=True)  # staging creates the channel's directory even for an empty shard
+    for name, content in files.items():
+        (source / name).write_bytes(content)
+    feeder = PipeFeeder("train", source, tmp_path / "data")
+    feeder.start()
+    return feeder
+
+
+def test_the_fifo_of_an_empty_channel_has_no_data(tmp_path: Path) -> None:
+    feeder = start_feeder(tmp_path, {})
+    try:
+        assert fifo_has_data(feeder.data_dir / "train_0", timeout=10) is False
+    finally:
+        feeder.stop()
+
+
+def test_a_fifo_found_with_data_is_read_whole_even_after_the_platform_removed_it(tmp_path: Path) -> None:
+    feeder = start_feeder(tmp_path, {"a.csv": b"1,2\n", "b.csv": b"0,3\n" * 100})  # fits a pipe buffer
+    try:
+        assert fifo_has_data(feeder.data_dir / "train_0", timeout=10) is True
+        wait_for_fifo(feeder.data_dir / "train_1", timeout=10)  # epoch 0 written whole, train_0 removed
+        assert not (feeder.data_dir / "train_0").exists()
+        data = read_pipe(feeder.data_dir, "train", 0, "text/csv", default_format=CSV, timeout=1)
+        assert data.num_rows == 101 and data.labels is not None and data.labels[0] == 1
+    finally:
+        feeder.stop()
+
+
+def test_a_fifo_found_with_more_data_than_its_buffer_is_read_whole(feeder: PipeFeeder) -> None:
+    assert fifo_has_data(feeder.data_dir / "train_0", timeout=10) is True
+    data = read_pipe(feeder.data_dir, "train", 0, "text/csv", default_format=CSV, timeout=10)
+    assert data.num_rows == 100_001

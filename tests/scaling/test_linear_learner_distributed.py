@@ -30,7 +30,7 @@ HPS = {"predictor_type": "binary_classifier", "epochs": "10", "mini_batch_size":
 def tp(tmp_path: Path) -> Iterator[TrainPlane]:
     environ = {
         "TRAINPLANE_HOME": str(tmp_path / "home"),
-        "TRAINPLANE_OVERSUBSCRIPTION": "2",
+        "TRAINPLANE_OVERSUBSCRIPTION": "4",
         "TRAINPLANE_STOP_GRACE_SECONDS": "3",
     }
     with TrainPlane(environ=environ) as client:
@@ -39,12 +39,12 @@ def tp(tmp_path: Path) -> Iterator[TrainPlane]:
 
 @pytest.fixture
 def data(tmp_path: Path) -> dict[str, str]:
-    """breast_cancer, shuffled: 400 train rows in 4 CSV objects (or 1), 169 validation rows."""
+    """breast_cancer, shuffled: 400 train rows in 4 CSV objects (or 2, or 1), 169 validation rows."""
     x, y = load_breast_cancer(return_X_y=True)
     order = np.random.default_rng(0).permutation(len(y))
     x, y = x[order], y[order]
     uris = {}
-    for name, parts in (("train", 4), ("one_file", 1)):
+    for name, parts in (("train", 4), ("two_files", 2), ("one_file", 1)):
         directory = tmp_path / name
         directory.mkdir()
         for i, rows in enumerate(np.array_split(np.arange(400), parts)):
@@ -113,6 +113,71 @@ def test_a_host_without_data_is_excluded_and_the_job_completes(
     trained = [e.message for e in tp.log_events("ll-excl", host="algo-1")]
     assert any("on 400 records." in line for line in trained)  # alone: a one-host job
     assert final_metric(description, "validation:binary_classification_accuracy") > 0.9
+
+
+@pytest.mark.slow
+def test_three_hosts_one_without_data_train_on_the_other_two_as_two_hosts_do(
+    tp: TrainPlane, tmp_path: Path, data: dict[str, str]
+) -> None:
+    """Two objects, three hosts: algo-3 is excluded and algo-1, algo-2 form a second group."""
+    for name, count in (("ll-pair", 2), ("ll-trio", 3)):
+        request = job(name, tmp_path, data["two_files"], data["validation"], count)
+        request["Environment"] = {"TRAINPLANE_COLLECTIVE_TIMEOUT_SECONDS": "30"}  # a hang fails soon
+        tp.create_training_job(**request)
+    pair = tp.wait_for_training_job("ll-pair", timeout=300)
+    trio = tp.wait_for_training_job("ll-trio", timeout=300)
+    assert pair["TrainingJobStatus"] == "Completed", pair.get("FailureReason")
+    assert trio["TrainingJobStatus"] == "Completed", trio.get("FailureReason")
+    excluded = [e.message for e in tp.log_events("ll-trio", host="algo-3")]
+    assert any("algo-3 has no training data; it is excluded" in line for line in excluded)
+    for host in ("algo-1", "algo-2"):
+        lines = [e.message for e in tp.log_events("ll-trio", host=host)]
+        assert any("on 200 records (2 hosts in all)" in line for line in lines), lines[:5]
+    accuracy = "validation:binary_classification_accuracy"
+    assert final_metric(trio, accuracy) > 0.9
+    assert abs(final_metric(trio, accuracy) - final_metric(pair, accuracy)) <= 0.01
+
+
+@pytest.mark.slow
+def test_pipe_mode_hosts_train_as_in_file_mode_and_one_with_an_empty_fifo_is_excluded(
+    tp: TrainPlane, tmp_path: Path, data: dict[str, str]
+) -> None:
+    # Two objects: on three hosts algo-3's FIFO is empty, and algo-1, algo-2 train as two hosts do.
+    jobs = {
+        name: job(name, tmp_path, data["two_files"], data["validation"], count)
+        for name, count in (("ll-file", 2), ("ll-pipe", 2), ("ll-pipe-3", 3))
+    }
+    for name, request in jobs.items():
+        request["AlgorithmSpecification"]["TrainingInputMode"] = "File" if name == "ll-file" else "Pipe"
+        request["Environment"] = {"TRAINPLANE_COLLECTIVE_TIMEOUT_SECONDS": "30"}
+        tp.create_training_job(**request)
+    ended = {name: tp.wait_for_training_job(name, timeout=300) for name in jobs}
+    for name, description in ended.items():
+        assert description["TrainingJobStatus"] == "Completed", (name, description.get("FailureReason"))
+    accuracy = "validation:binary_classification_accuracy"
+    assert final_metric(ended["ll-file"], accuracy) > 0.9
+    for name in ("ll-pipe", "ll-pipe-3"):
+        assert abs(final_metric(ended[name], accuracy) - final_metric(ended["ll-file"], accuracy)) <= 0.01
+        for host in ("algo-1", "algo-2"):
+            lines = [e.message for e in tp.log_events(name, host=host)]
+            assert any("on 200 records (2 hosts in all)" in line for line in lines), (name, lines[:5])
+    excluded = [e.message for e in tp.log_events("ll-pipe-3", host="algo-3")]
+    assert any("algo-3 has no training data; it is excluded" in line for line in excluded)
+
+
+@pytest.mark.slow
+def test_a_job_where_no_host_has_data_fails_with_a_client_error_as_one_host_does(
+    tp: TrainPlane, tmp_path: Path, data: dict[str, str]
+) -> None:
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "hidden" / "_part-0.csv").write_text("1,2\n")  # staged, but not a data file
+    hidden = f"file://{tmp_path}/hidden/"
+    for name, count in (("ll-none-1", 1), ("ll-none-2", 2)):
+        tp.create_training_job(**job(name, tmp_path, hidden, data["validation"], count))
+    one = tp.wait_for_training_job("ll-none-1", timeout=300).get("FailureReason", "")
+    two = tp.wait_for_training_job("ll-none-2", timeout=300).get("FailureReason", "")
+    assert one.startswith("ClientError: Channel 'train': No data files found"), one
+    assert two.startswith("ClientError: None of the 2 hosts has data to train on"), two
 
 
 def _host_environ(root: Path, rank: int, port: int) -> dict[str, str]:

@@ -198,6 +198,67 @@ def test_a_host_without_data_is_excluded_and_the_job_completes(
     )
 
 
+def test_pipe_mode_hosts_train_as_in_file_mode_and_one_with_an_empty_fifo_is_excluded(
+    tp: TrainPlane, tmp_path: Path, data: dict[str, str]
+) -> None:
+    # Two objects: on three hosts algo-3's FIFO is empty, and algo-1, algo-2 train as two hosts do.
+    jobs = {
+        name: job(name, tmp_path, data["two_files"], data["validation"], count)
+        for name, count in (("xgb-file", 2), ("xgb-pipe", 2), ("xgb-pipe-3", 3))
+    }
+    for name, request in jobs.items():
+        request["AlgorithmSpecification"]["TrainingInputMode"] = "File" if name == "xgb-file" else "Pipe"
+        tp.create_training_job(**request)
+    ended = {name: tp.wait_for_training_job(name, timeout=240) for name in jobs}
+    for name, description in ended.items():
+        assert description["TrainingJobStatus"] == "Completed", (name, description.get("FailureReason"))
+    rmse = final_metric(ended["xgb-file"], "validation:rmse")
+    assert final_metric(ended["xgb-pipe"], "validation:rmse") == pytest.approx(rmse, rel=1e-6)
+    assert final_metric(ended["xgb-pipe-3"], "validation:rmse") == pytest.approx(rmse, rel=1e-6)
+    for host in ("algo-1", "algo-2"):
+        lines = [e.message for e in tp.log_events("xgb-pipe", host=host)]
+        assert any("train: 2500 rows" in line for line in lines), lines[:5]
+    excluded = [e.message for e in tp.log_events("xgb-pipe-3", host="algo-3")]
+    assert any("algo-3 has no training data; it is excluded" in line for line in excluded)
+    with tarfile.open(tmp_path / "output" / "xgb-pipe" / "output" / "model.tar.gz") as tar:
+        assert tar.getnames() == ["xgboost-model"]
+
+
+def test_a_host_with_train_data_but_no_validation_shard_is_excluded_for_that(
+    tp: TrainPlane, tmp_path: Path, data: dict[str, str]
+) -> None:
+    request = job("xgb-vshard", tmp_path, data["train"], data["validation"], 2)
+    request["InputDataConfig"][1]["DataSource"]["S3DataSource"]["S3DataDistributionType"] = "ShardedByS3Key"
+    tp.create_training_job(**request)
+    description = tp.wait_for_training_job("xgb-vshard", timeout=240)
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    excluded = [e.message for e in tp.log_events("xgb-vshard", host="algo-2")]
+    assert any(
+        "Host algo-2 has training data but no validation data; it is excluded" in line for line in excluded
+    ), excluded
+
+
+def test_a_job_where_no_host_has_data_fails_with_a_client_error_as_one_host_does(
+    tp: TrainPlane, tmp_path: Path, data: dict[str, str]
+) -> None:
+    (tmp_path / "hidden").mkdir()
+    (tmp_path / "hidden" / "_part-0.csv").write_text("1,2\n")  # staged, but not a data file
+    (tmp_path / "zero").mkdir()
+    (tmp_path / "zero" / "part-0.csv").write_text("")  # an empty FIFO in Pipe mode
+    jobs = {
+        "xgb-none-1": job("xgb-none-1", tmp_path, f"file://{tmp_path}/hidden/", data["validation"], 1),
+        "xgb-none-2": job("xgb-none-2", tmp_path, f"file://{tmp_path}/hidden/", data["validation"], 2),
+        "xgb-none-pipe": job("xgb-none-pipe", tmp_path, f"file://{tmp_path}/zero/", data["validation"], 2),
+    }
+    jobs["xgb-none-pipe"]["AlgorithmSpecification"]["TrainingInputMode"] = "Pipe"
+    for request in jobs.values():
+        tp.create_training_job(**request)
+    reasons = {name: tp.wait_for_training_job(name, timeout=240).get("FailureReason", "") for name in jobs}
+    assert reasons["xgb-none-1"].startswith("ClientError: No data files found in channel directory")
+    for name in ("xgb-none-2", "xgb-none-pipe"):
+        assert reasons[name].startswith("ClientError: None of the 2 hosts has data to train on"), reasons
+
+
 def test_device_is_cuda_only_with_visible_gpus_and_a_cuda_build() -> None:
     assert device_params({"SM_NUM_GPUS": "1", "CUDA_VISIBLE_DEVICES": "2"}, cuda_build=True) == {
         "device": "cuda"

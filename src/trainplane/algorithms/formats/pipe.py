@@ -6,10 +6,15 @@ and so on. A FIFO may appear a little after the previous one was closed, so read
 
 Formats: CSV is parsed as a stream; RecordIO-protobuf and Parquet are read into memory first (their
 readers need the whole buffer). LIBSVM has no Pipe-mode reader, as in SageMaker's XGBoost container.
+
+Whether a FIFO has any data (a multi-host job excludes a host whose shard is empty) is asked of the
+FIFO itself, without reading from it (``fifo_has_data``); the FIFO stays open for ``read_pipe``.
 """
 
 from __future__ import annotations
 
+import os
+import select
 import stat
 import time
 from collections.abc import Mapping
@@ -22,12 +27,18 @@ from trainplane.algorithms.formats import (
     PARQUET,
     DataFormatError,
     Dataset,
+    list_data_files,
     parse_content_type,
 )
 
 PIPE = "Pipe"
 FIFO_TIMEOUT_SECONDS = 120.0
 _POLL_SECONDS = 0.02
+
+# The FIFOs ``fifo_has_data`` found data in, open, for ``read_pipe``: their paths may be gone by then
+# (a channel small enough to sit whole in the pipe's buffer is written at once, and the platform then
+# removes ``<channel>_0``), and closing them would end the epoch unread.
+_held: dict[Path, BinaryIO] = {}
 
 
 def is_pipe(channel_config: Mapping[str, str]) -> bool:
@@ -53,6 +64,39 @@ def wait_for_fifo(path: Path, timeout: float = FIFO_TIMEOUT_SECONDS) -> Path:
                     f"Pipe-mode input {path} did not appear within {timeout:g} seconds."
                 ) from None
             time.sleep(_POLL_SECONDS)
+
+
+def fifo_has_data(path: Path, timeout: float = FIFO_TIMEOUT_SECONDS) -> bool:
+    """Whether the FIFO ``path`` delivers any bytes, found without reading them.
+
+    It is opened without blocking and polled until the platform's writer has written something
+    (readable: True, and the FIFO is kept open for ``read_pipe``) or has closed it having written
+    nothing (a hang-up and nothing to read: an empty channel, False). Linux reports that hang-up only
+    once a writer has come and gone, so a FIFO whose writer has not arrived yet is just waited for.
+    """
+    wait_for_fifo(path, timeout)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    events = poller.poll(timeout * 1000)
+    if events and events[0][1] & select.POLLIN:
+        os.set_blocking(fd, True)
+        _held[path] = os.fdopen(fd, "rb")
+        return True
+    os.close(fd)
+    if not events:
+        raise DataFormatError(
+            f"Pipe-mode input {path}: nothing was written to it within {timeout:g} seconds."
+        )
+    return False
+
+
+def channel_has_data(directory: Path, channel_config: Mapping[str, str]) -> bool:
+    """Whether this host has any data in a channel: data files in ``directory`` or, in Pipe mode,
+    bytes in the FIFO ``<channel>_0`` beside it."""
+    if is_pipe(channel_config):
+        return fifo_has_data(fifo_path(directory.parent, directory.name, 0))
+    return bool(list_data_files(directory))
 
 
 def read_stream(stream: BinaryIO, name: str, fmt: str, params: Mapping[str, str]) -> Dataset:
@@ -88,11 +132,12 @@ def read_pipe(
     extra_params: Mapping[str, str] | None = None,
     timeout: float = FIFO_TIMEOUT_SECONDS,
 ) -> Dataset:
-    """Wait for ``<channel>_<epoch>``, read it to its end and close it."""
+    """Wait for ``<channel>_<epoch>`` (or take it from ``fifo_has_data``), read it to its end, close it."""
     fmt, params = parse_content_type(content_type, default_format)
     params.update(extra_params or {})
     if fmt == LIBSVM:
         raise DataFormatError("Pipe mode not supported for LibSVM.")
-    path = wait_for_fifo(fifo_path(data_dir, channel, epoch), timeout)
-    with path.open("rb") as stream:
+    path = fifo_path(data_dir, channel, epoch)
+    stream = _held.pop(path, None) or wait_for_fifo(path, timeout).open("rb")
+    with stream:
         return read_stream(stream, str(path), fmt, params)

@@ -4,8 +4,9 @@ Each host trains on its own share of the train channel (ShardedByS3Key gives eac
 objects). The hosts meet twice, as SageMaker's container does:
 
 1. A group of *all* hosts (gloo, rendezvous at MASTER_ADDR:MASTER_PORT, i.e. on algo-1) only agrees on
-   which hosts have data. A host without train files (or without validation files when that channel
-   exists) is excluded: it logs why and exits successfully.
+   which hosts have data. A host without train data (or without validation data when that channel
+   exists; files, or in Pipe mode bytes in the FIFO) is excluded: it logs why and exits successfully.
+   When no host has data, every host fails with a ClientError, as one host without data does.
 2. When some host is excluded, the first host with data opens a fresh store on a free port, announces it
    over the first group, and the hosts with data form a second group there (the first one is
    destroyed). Otherwise the first group is kept.
@@ -38,6 +39,7 @@ import torch
 import torch.distributed as dist
 
 from trainplane.algorithms.formats import row_share
+from trainplane.algorithms.linear_learner.errors import ClientError
 from trainplane.algorithms.network import route_address
 
 DEFAULT_TIMEOUT_SECONDS = 600.0
@@ -130,7 +132,8 @@ class Collective:
 
 
 def join(cluster: Cluster, with_data: bool) -> Collective | None:
-    """Meet the other hosts; the training group, or None when this host is excluded (no data)."""
+    """Meet the other hosts; the training group, or None when this host is excluded (no data).
+    ClientError when no host has data."""
     if cluster.rank != 0:
         wait_for_listener(cluster.master_addr, cluster.master_port, cluster.timeout_seconds)
     dist.init_process_group(
@@ -151,10 +154,19 @@ def join(cluster: Cluster, with_data: bool) -> Collective | None:
     address: list[Any] = [None]
     if cluster.rank == leader and len(included) > 1:
         host = route_address(cluster.master_addr)
-        store = dist.TCPStore(host, 0, len(included), is_master=True, timeout=cluster.timeout)
+        # Not waiting for the workers here: they learn the port from the broadcast below, which this
+        # host only reaches once the store exists (init_process_group waits for them instead).
+        store = dist.TCPStore(
+            host, 0, len(included), is_master=True, timeout=cluster.timeout, wait_for_workers=False
+        )
         address = [(host, store.port)]
     dist.broadcast_object_list(address, src=leader)
     dist.destroy_process_group()
+    if not included:
+        raise ClientError(
+            f"None of the {cluster.world_size} hosts has data to train on (train data, and validation "
+            "data when that channel exists)."
+        )
     if not with_data:
         return None
     if len(included) == 1:

@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trainplane.algorithms.formats import Dataset, list_data_files
-from trainplane.algorithms.formats.pipe import is_pipe
+from trainplane.algorithms.formats import DataFormatError, Dataset
+from trainplane.algorithms.formats.pipe import channel_has_data, is_pipe
 from trainplane.algorithms.linear_learner import data
 from trainplane.algorithms.linear_learner.errors import AlgorithmError, ClientError
 from trainplane.algorithms.linear_learner.hyperparameters import Hyperparameters, parse
@@ -65,15 +65,19 @@ def _world_size(environ: Mapping[str, str]) -> int:
     return int(value) if value.isdigit() else 1
 
 
-def _has_data(paths: MLPaths, config: dict[str, Any]) -> bool:
-    """SageMaker's inclusion rule for a host of a multi-host job: train files, and validation files
-    when that channel exists."""
-    train, validation = paths.channel("train"), paths.channel("validation")
-    if not train.is_dir() or not list_data_files(train):
-        return False
-    if "validation" in config or validation.is_dir():
-        return validation.is_dir() and bool(list_data_files(validation))
-    return True
+def _missing_data(paths: MLPaths, config: dict[str, Any]) -> str | None:
+    """SageMaker's inclusion rule for a host of a multi-host job, as what this host lacks: None when it
+    has train data, and validation data when that channel exists."""
+    validation = paths.channel("validation")
+    try:
+        if not channel_has_data(paths.channel("train"), config.get("train", {})):
+            return "no training data"
+        exists = "validation" in config or validation.is_dir()
+        if exists and not channel_has_data(validation, config.get("validation", {})):
+            return "training data but no validation data"
+    except DataFormatError as exc:
+        raise ClientError(str(exc)) from None
+    return None
 
 
 def _fail(paths: MLPaths, message: str) -> int:
@@ -127,16 +131,16 @@ def train(
     member of a multi-host job (see ``distributed``)."""
     hp = parse(_read_json(paths.hyperparameters_file, {}))
     config = _read_json(paths.inputdataconfig_file, {})
-    with_data = _has_data(paths, config) if distributed else True
+    missing = _missing_data(paths, config) if distributed else None
     _import_torch_meanwhile(distributed is not None)
-    channels = _load_channels(paths, hp, config) if with_data else {}
+    channels = _load_channels(paths, hp, config) if missing is None else {}
     collective = None
     if distributed:
         from trainplane.algorithms.linear_learner.distributed import Cluster, join
 
-        collective = join(Cluster.from_environ(distributed), with_data)
+        collective = join(Cluster.from_environ(distributed), missing is None)
         if collective is None:
-            log(f"Host {host} has no training data; it is excluded from distributed training.")
+            log(f"Host {host} has {missing}; it is excluded from distributed training.")
             return
     try:
         _fit(paths, hp, config, channels, host, log, cpus, collective)

@@ -1,13 +1,15 @@
 """Distributed built-in XGBoost (InstanceCount > 1) over XGBoost's collective, as the container does.
 
-SageMaker's container (§8.4) brings the hosts together twice. A first ring of *all* hosts, whose
-tracker runs on the master (algo-1, at MASTER_ADDR:MASTER_PORT), only agrees on which hosts have data:
-a host without train files (or without validation files when that channel exists) is excluded, logs why
-and exits successfully. The second ring is made of the hosts with data; its tracker runs on the first
-of them, on a free port it announces over the first ring. When every host has data (the usual case),
-the first ring already is that ring and trains as it is, which saves a second rendezvous. Each host
-trains on its own channel files (ShardedByS3Key gives each about 1/N of the objects); histograms and
-metrics are all-reduced, so every host builds the same trees and prints the same (global) metrics.
+SageMaker's container (§8.4) brings the hosts together twice. A first ring of *all* hosts, whose tracker
+runs on the master (algo-1, at MASTER_ADDR:MASTER_PORT), only agrees on which hosts have data: a host
+without train data (or without validation data when that channel exists; files, or in Pipe mode bytes in
+the FIFO) is excluded, logs why and exits successfully; when no host has data, every host fails with a
+ClientError, as one host without data does. The second ring is made of the hosts with data; its tracker
+runs on the first of them, on a free port it announces over the first ring. When every host has data
+(the usual case), the first ring already is that ring and trains as it is, which saves a second
+rendezvous. Each host trains on its own channel data (ShardedByS3Key gives each about 1/N of the
+objects); histograms and metrics are all-reduced, so every host builds the same trees and prints the
+same (global) metrics.
 Only the training ring's rank 0 (the first host with data) writes the model and checkpoints: the
 training loop sees the included hosts as ``contract.hosts``, so its ``is_master`` is exactly that host.
 
@@ -41,10 +43,12 @@ import xgboost as xgb
 from xgboost import collective
 from xgboost.tracker import RabitTracker
 
-from trainplane.algorithms.formats import list_data_files
+from trainplane.algorithms.formats import DataFormatError
+from trainplane.algorithms.formats.pipe import channel_has_data
 from trainplane.algorithms.network import route_address
 from trainplane.algorithms.xgboost.contract import JobContract
 from trainplane.algorithms.xgboost.data import TRAIN, VALIDATION
+from trainplane.algorithms.xgboost.errors import UserError
 
 TrainFunction = Callable[..., None]
 
@@ -64,14 +68,20 @@ def device_params(environ: Mapping[str, str], cuda_build: bool | None = None) ->
     return {"device": "cuda"} if cuda_build else {}
 
 
-def has_data(contract: JobContract) -> bool:
-    """SageMaker's inclusion rule: train files, and validation files when that channel exists."""
-    if not list_data_files(contract.paths.channel(TRAIN)):
-        return False
-    validation = contract.paths.channel(VALIDATION)
-    if VALIDATION in contract.input_data_config or validation.is_dir():
-        return bool(list_data_files(validation))
-    return True
+def missing_data(contract: JobContract) -> str | None:
+    """SageMaker's inclusion rule, as what this host lacks: None when it has train data, and validation
+    data when that channel exists."""
+    configs = contract.input_data_config
+    try:
+        if not channel_has_data(contract.paths.channel(TRAIN), configs.get(TRAIN, {})):
+            return "no training data"
+        validation = contract.paths.channel(VALIDATION)
+        exists = VALIDATION in configs or validation.is_dir()
+        if exists and not channel_has_data(validation, configs.get(VALIDATION, {})):
+            return "training data but no validation data"
+    except DataFormatError as exc:
+        raise UserError(str(exc)) from exc
+    return None
 
 
 def run(contract: JobContract, environ: Mapping[str, str], train: TrainFunction) -> None:
@@ -86,15 +96,21 @@ def run(contract: JobContract, environ: Mapping[str, str], train: TrainFunction)
     leader = contract.current_host == hosts[0]
     first = _tracker(master_addr, master_port, len(hosts)) if leader else None
     with _member(master_addr, master_port, contract.current_host):
-        included, second = _agree(contract, hosts, master_addr)
+        missing = missing_data(contract)  # in the ring: a host that fails here must not hang the others
+        included, second = _agree(contract, hosts, master_addr, missing is None)
         if included == hosts:
             _train_together(contract, included, train, extra)
     if first is not None:
         _wait_for_goodbyes(first, contract.current_host)
     if included == hosts:
         return
+    if not included:
+        raise UserError(
+            f"None of the {len(hosts)} hosts has data to train on (train data, and validation data when "
+            "that channel exists)."
+        )
     if contract.current_host not in included:
-        _log(f"Host {contract.current_host} has no training data; it is excluded from distributed training.")
+        _log(f"Host {contract.current_host} has {missing}; it is excluded from distributed training.")
         return
     if len(included) == 1:
         train(dataclasses.replace(contract, hosts=included), extra_params=extra)
@@ -114,12 +130,12 @@ def _train_together(
 
 
 def _agree(
-    contract: JobContract, hosts: list[str], master_addr: str
+    contract: JobContract, hosts: list[str], master_addr: str, with_data: bool
 ) -> tuple[list[str], tuple[RabitTracker | None, tuple[str, int]]]:
     """Inside the first ring: which hosts have data and, when some have none, where the second ring's
     tracker listens (started by the first host with data)."""
     flags = np.zeros(len(hosts), dtype=np.float64)
-    flags[hosts.index(contract.current_host)] = 1.0 if has_data(contract) else 0.0
+    flags[hosts.index(contract.current_host)] = 1.0 if with_data else 0.0
     flags = collective.allreduce(flags, collective.Op.SUM)
     included = [host for host, flag in zip(hosts, flags, strict=True) if flag > 0]
     tracker = None
