@@ -131,3 +131,17 @@ def test_spot_request_rules_are_enforced_at_create(sim: Simulation, tmp_path: Pa
     request["StoppingCondition"] = {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200}
     with pytest.raises(ValidationError, match="only supported when EnableManagedSpotTraining"):
         sim.service.create_training_job(request)
+
+
+def test_a_job_created_again_under_a_deleted_name_gets_its_own_interruptions(
+    sim: Simulation, tmp_path: Path
+) -> None:
+    first = sim.run(sim_request("again", tmp_path, {"type": "none"}))
+    assert statuses(first) == [*ATTEMPT, "Uploading", "Completed"]
+    sim.service.delete_training_job({"TrainingJobName": "again"})
+    interrupted = {"type": "schedule", "at_seconds": [1000], "outage_seconds": 300}
+    request = sim_request("again", tmp_path, interrupted)
+    request["CheckpointConfig"]["S3Uri"] = "s3://checkpoints/again-2"  # not the first job's finished work
+    second = sim.run(request)  # the same control plane
+    assert second["TrainingJobStatus"] == "Completed"
+    assert statuses(second) == [*ATTEMPT, "Interrupted", *ATTEMPT, "Uploading", "Completed"]

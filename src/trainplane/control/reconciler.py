@@ -86,7 +86,7 @@ class Reconciler:
         self._busy_participants: set[int] = set()  # indexes of participants with live work
         self._changed = True  # something this process did may have made queued work runnable
         self._next_scan = 0.0  # time.monotonic() of the next scan when nothing changed
-        self._sources: dict[str, InterruptionSource] = {}
+        self._sources: dict[tuple[str, float], InterruptionSource] = {}
         now = clock.now()
         store.register_controller(Controller(self.id, socket.gethostname(), os.getpid(), now, now))
 
@@ -224,9 +224,17 @@ class Reconciler:
 
     # ----------------------------------------------------------------- spot capacity
     def _source(self, job: TrainingJob) -> InterruptionSource:
-        if job.name not in self._sources:
-            self._sources[job.name] = spot.source_for(job, self.settings)
-        return self._sources[job.name]
+        # Keyed by creation time too: a job deleted and created again under its name has its own spec.
+        key = (job.name, job.creation_time)
+        if key not in self._sources:
+            self._sources[key] = spot.source_for(job, self.settings)
+        return self._sources[key]
+
+    def _forget_source(self, name: str) -> None:
+        """Drop a job's interruption source once its attempt ended (rebuilt from the spec if it runs
+        again: sources are deterministic), so a long-lived control plane does not keep every job's."""
+        for key in [k for k in self._sources if k[0] == name]:
+            del self._sources[key]
 
     def _spot_gate(self, job: TrainingJob) -> str | None:
         """ "spot" or "on-demand" when a queued spot job may launch now; None while it waits."""
@@ -517,6 +525,7 @@ class Reconciler:
             if future.done():
                 collected = True
                 self._finishing.pop(name)
+                self._forget_source(name)
                 sup = self._supervised.get(name)
                 if sup is not None and sup.finishing:  # not a newer attempt launched meanwhile
                     self._supervised.pop(name)
@@ -526,6 +535,7 @@ class Reconciler:
 
     def _finish_unlaunched(self, job: TrainingJob) -> None:
         """A stop reached a queued job (never launched, or waiting for spot capacity)."""
+        self._forget_source(job.name)
         now = self.clock.now()
         secondary, message = finishing.stopped_status(job.stop_reason)
         if job.training_start_time is None and secondary == "Stopped":
@@ -541,6 +551,7 @@ class Reconciler:
         )
 
     def _fail_unlaunched(self, job: TrainingJob, reason: str) -> None:
+        self._forget_source(job.name)
         now = self.clock.now()
         self.store.update_training_job(
             job.name,
