@@ -347,3 +347,83 @@ def test_a_metric_regex_without_a_capture_group_is_rejected_in_its_definition(ri
     spec = request["TrainingJobDefinitions"][1]["AlgorithmSpecification"]
     spec["MetricDefinitions"] = [*spec["MetricDefinitions"], {"Name": "other", "Regex": "other="}]
     rejects(rig, request, ValidationError, "Invalid MetricDefinitions in training job definition 'def-1'.")
+
+
+XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+LINEAR_LEARNER_IMAGE = "382416733822.dkr.ecr.us-east-1.amazonaws.com/linear-learner:1"
+
+
+def builtin_request(
+    rig: Rig, name: str, image: str, static: dict[str, str], ranges: dict[str, Any], metric: str
+) -> dict[str, Any]:
+    request = tuning_request(name, rig.tmp_path, ranges=ranges)
+    definition = request["TrainingJobDefinition"]
+    definition["AlgorithmSpecification"] = {"TrainingImage": image, "TrainingInputMode": "File"}
+    definition["StaticHyperParameters"] = static
+    config(request)["HyperParameterTuningJobObjective"]["MetricName"] = metric
+    return request
+
+
+def test_a_built_in_range_reaching_values_the_algorithm_refuses_is_rejected(rig: Rig) -> None:
+    # eta must lie in [0, 1]: a range up to 1.5 would fail every child that draws eta > 1.
+    for low, high, shown in (("0.5", "1.5", "eta=1.5"), ("1.5", "2", "eta=1.75")):  # an end; the middle
+        ranges = {"ContinuousParameterRanges": [{"Name": "eta", "MinValue": low, "MaxValue": high}]}
+        request = builtin_request(rig, "eta", XGBOOST_IMAGE, {"num_round": "5"}, ranges, "validation:rmse")
+        rejects(rig, request, ValidationError, "The range of hyperparameter 'eta' reaches values that the")
+        value = shown.split("=")[1]
+        rejects(
+            rig, request, ValidationError, f"({shown}): Hyperparameter eta: value {value} not in range [0, 1]"
+        )
+
+
+def test_built_in_static_hyperparameters_are_checked_by_the_algorithm(rig: Rig) -> None:
+    ranges = {"ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.1", "MaxValue": "0.5"}]}
+    request = builtin_request(rig, "noround", XGBOOST_IMAGE, {"max_depth": "3"}, ranges, "validation:rmse")
+    rejects(rig, request, ValidationError, "Missing required hyperparameter: num_round")
+    request = builtin_request(
+        rig, "extra", XGBOOST_IMAGE, {"num_round": "5", "colour": "red"}, ranges, "validation:rmse"
+    )
+    rejects(rig, request, ValidationError, "Extraneous hyperparameter found: colour")
+
+
+def test_each_categorical_value_of_a_built_in_range_is_checked_with_the_static_ones(rig: Rig) -> None:
+    # squared_loss is a loss of regressors only: one of the two values would fail its children.
+    ranges = {"CategoricalParameterRanges": [{"Name": "loss", "Values": ["logistic", "squared_loss"]}]}
+    static = {"predictor_type": "binary_classifier", "feature_dim": "4"}
+    request = builtin_request(rig, "loss", LINEAR_LEARNER_IMAGE, static, ranges, "validation:objective_loss")
+    rejects(rig, request, ValidationError, "(loss=squared_loss): Failed to validate input hyperparameters")
+    ranges["CategoricalParameterRanges"][0]["Values"] = ["logistic", "hinge_loss"]
+    assert rig.create(request)["HyperParameterTuningJobArn"].endswith("/loss")
+
+
+def test_a_script_on_a_built_in_image_keeps_its_own_hyperparameters(rig: Rig) -> None:
+    request = tuning_request("script", rig.tmp_path)  # x and the script-mode keys mean nothing to XGBoost
+    request["TrainingJobDefinition"]["AlgorithmSpecification"]["TrainingImage"] = XGBOOST_IMAGE
+    assert rig.create(request)["HyperParameterTuningJobArn"].endswith("/script")
+
+
+def prioritized(rig: Rig, name: str, *instance_types: str) -> dict[str, Any]:
+    request = tuning_request(name, rig.tmp_path)
+    definition = request["TrainingJobDefinition"]
+    del definition["ResourceConfig"]
+    definition["HyperParameterTuningResourceConfig"] = {
+        "AllocationStrategy": "Prioritized",
+        "InstanceConfigs": [
+            {"InstanceType": t, "InstanceCount": 1, "VolumeSizeInGB": 1} for t in instance_types
+        ],
+    }
+    return request
+
+
+def test_prioritized_instance_configs_fall_back_to_the_first_that_fits(rig: Rig) -> None:
+    # ml.p3.2xlarge needs a GPU and 61 GiB: not this machine's. Children take the next choice.
+    rig.create(prioritized(rig, "prio", "ml.p3.2xlarge", "ml.m5.large", "ml.m5.xlarge"))
+    rig.tick()
+    children = rig.active()
+    assert len(children) == 2
+    assert {c.request["ResourceConfig"]["InstanceType"] for c in children} == {"ml.m5.large"}
+
+
+def test_prioritized_instance_configs_none_of_which_fits_are_refused_at_creation(rig: Rig) -> None:
+    request = prioritized(rig, "nofit", "ml.p3.2xlarge", "ml.p3.8xlarge")
+    rejects(rig, request, ResourceLimitExceeded, "1 x ml.p3.2xlarge needs 8 vCPUs")

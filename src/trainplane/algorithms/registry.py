@@ -40,6 +40,15 @@ class BuiltinAlgorithm:
             definitions = package.metric_definitions()
         return definitions
 
+    def hyperparameter_problem(self, hyperparameters: dict[str, str]) -> str | None:
+        """Why this algorithm would refuse ``hyperparameters`` (its ClientError's text), or None.
+
+        The algorithm's own validation, run without starting a job; its module imports no ML library.
+        """
+        module = importlib.import_module(f"{self.module}.hyperparameters")
+        found: str | None = module.problem(hyperparameters)
+        return found
+
 
 XGBOOST = BuiltinAlgorithm(
     "xgboost",

@@ -267,7 +267,11 @@ class Tuner:
     def _create(self, job: TuningJob, child: TuningChild) -> None:
         definition = next(d for d in definitions(job.request) if d.name == child.definition_name)
         request = child_request(
-            definition, child.training_job_name, child.config, self.store.list_tags(job.arn)
+            definition,
+            child.training_job_name,
+            child.config,
+            self.store.list_tags(job.arn),
+            self.service.training.fits,
         )
         try:
             self.service.training.create_training_job(request, tuning_job_arn=job.arn)

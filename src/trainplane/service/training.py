@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from trainplane.algorithms.registry import builtin_for_image
@@ -58,7 +58,7 @@ class TrainingService:
     ) -> dict[str, Any]:
         request = validate_input("CreateTrainingJob", params)
         check_create_training_job(request)
-        self._check_capacity(request["ResourceConfig"])
+        self.check_capacity(request["ResourceConfig"])
         self._check_input_modes(request)
         name = request["TrainingJobName"]
         arn = training_job_arn(self.settings.region, self.settings.account_id, name)
@@ -76,7 +76,16 @@ class TrainingService:
         self._on_change()
         return {"TrainingJobArn": arn}
 
-    def _check_capacity(self, resource_config: dict[str, Any]) -> None:
+    def fits(self, resource_config: Mapping[str, Any]) -> bool:
+        """Whether ``InstanceCount`` x ``InstanceType`` is in the catalog and fits this machine (or the
+        Ray cluster) at all, busy or not."""
+        instance = instances.lookup(resource_config["InstanceType"])
+        return instance is not None and self.machine.covers(
+            capacity.demand(instance, resource_config["InstanceCount"])
+        )
+
+    def check_capacity(self, resource_config: Mapping[str, Any]) -> None:
+        """Raise the error a CreateTrainingJob with this ResourceConfig would get for its size."""
         if resource_config.get("InstanceGroups"):
             raise ValidationError(
                 "InstanceGroups (heterogeneous clusters) are not supported by trainplane; "

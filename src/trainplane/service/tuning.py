@@ -12,14 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from trainplane.catalog import capacity, instances
 from trainplane.clock import Clock
-from trainplane.errors import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, ValidationError
+from trainplane.errors import ResourceInUse, ResourceNotFound, ValidationError
 from trainplane.service import tuning_describe as shapes
 from trainplane.service.arns import tuning_job_arn
 from trainplane.service.pagination import decode_token, encode_token, list_filters
 from trainplane.service.training import TrainingService
 from trainplane.service.training_rules import check_create_training_job
+from trainplane.service.tuning_builtin import check_builtin_hyperparameters
 from trainplane.service.tuning_definitions import build_strategies, child_request, definitions
 from trainplane.service.tuning_describe import ChildView
 from trainplane.service.tuning_rules import check_create_tuning_job
@@ -82,21 +82,11 @@ class TuningService:
         whose children could never run fails now rather than child by child."""
         for definition, space in zip(definitions(request), spaces, strict=True):
             config = space.from_unit(np.full(space.dim, 0.5))
-            child = validate_input("CreateTrainingJob", child_request(definition, "probe", config, []))
+            request = child_request(definition, "probe", config, [], self.training.fits)
+            child = validate_input("CreateTrainingJob", request)
             check_create_training_job(child)
-            self._check_capacity(child["ResourceConfig"])
-
-    def _check_capacity(self, resources: dict[str, Any]) -> None:
-        instance = instances.lookup(resources["InstanceType"])
-        if instance is None:
-            raise ValidationError(
-                f"Instance type {resources['InstanceType']} is not in trainplane's instance catalog."
-            )
-        if not self.training.machine.covers(capacity.demand(instance, resources["InstanceCount"])):
-            raise ResourceLimitExceeded(
-                f"{resources['InstanceCount']} x {resources['InstanceType']} does not fit this machine; "
-                "choose a smaller instance type or allow oversubscription."
-            )
+            check_builtin_hyperparameters(definition, space)
+            self.training.check_capacity(child["ResourceConfig"])
 
     # ------------------------------------------------------------------ describe / list
     def get(self, name: str) -> TuningJob:

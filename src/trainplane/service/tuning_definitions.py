@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,14 +89,22 @@ def objective_regex(doc: Mapping[str, Any], metric_name: str) -> str | None:
     return None
 
 
-def resource_config(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """ResourceConfig of a child, from ResourceConfig or HyperParameterTuningResourceConfig."""
+def resource_config(
+    doc: Mapping[str, Any], fits: Callable[[Mapping[str, Any]], bool] | None = None
+) -> dict[str, Any]:
+    """ResourceConfig of a child, from ResourceConfig or HyperParameterTuningResourceConfig.
+
+    ``InstanceConfigs`` are in priority order (AllocationStrategy ``Prioritized``): where SageMaker moves
+    to the next choice when it lacks capacity for one, a child here gets the first choice that ``fits``
+    this machine or Ray cluster at all, else the first (whose capacity error then says why).
+    """
     if doc.get("ResourceConfig"):
         return dict(doc["ResourceConfig"])
     tuning = doc.get("HyperParameterTuningResourceConfig") or {}
-    if tuning.get("InstanceConfigs"):  # Prioritized allocation: this machine takes the first choice
-        first = tuning["InstanceConfigs"][0]
-        return {k: first[k] for k in ("InstanceType", "InstanceCount", "VolumeSizeInGB")}
+    if tuning.get("InstanceConfigs"):
+        keys = ("InstanceType", "InstanceCount", "VolumeSizeInGB")
+        choices = [{k: c[k] for k in keys} for c in tuning["InstanceConfigs"]]
+        return next((c for c in choices if fits is not None and fits(c)), choices[0])
     return {k: tuning[k] for k in _FLAT_RESOURCES if k in tuning}
 
 
@@ -122,7 +130,11 @@ def child_name(tuning_name: str, arn: str, creation_time: float, index: int) -> 
 
 
 def child_request(
-    definition: Definition, name: str, config: Mapping[str, str], tags: list[dict[str, str]]
+    definition: Definition,
+    name: str,
+    config: Mapping[str, str],
+    tags: list[dict[str, str]],
+    fits: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> dict[str, Any]:
     """The CreateTrainingJob request of one child."""
     doc = definition.doc
@@ -136,7 +148,7 @@ def child_request(
         "TrainingJobName": name,
         "AlgorithmSpecification": spec,
         "HyperParameters": {**definition.static, **config, OBJECTIVE_KEY: definition.metric_name},
-        "ResourceConfig": resource_config(doc),
+        "ResourceConfig": resource_config(doc, fits),
     }
     for key in _COPIED:
         if doc.get(key) is not None:

@@ -231,6 +231,15 @@ def parse(raw: Mapping[str, Any]) -> Hyperparameters:
     return dataclasses.replace(resolved, kvstore=values.get("_kvstore", "auto").lower())
 
 
+def problem(raw: Mapping[str, Any]) -> str | None:
+    """Why ``parse`` would refuse ``raw``, or None: for checks made before any job runs."""
+    try:
+        parse(raw)
+    except ClientError as exc:
+        return str(exc)
+    return None
+
+
 def _resolve(p: dict[str, Any], tuning_metric: str | None) -> Hyperparameters:
     ptype = p["predictor_type"]
     if ptype == MULTICLASS and p.get("num_classes") is None:

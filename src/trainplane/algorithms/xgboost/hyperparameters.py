@@ -204,4 +204,13 @@ def validate(raw: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-__all__ = ["ALIASES", "OBJECTIVES", "SPECS", "validate"]
+def problem(raw: Mapping[str, Any]) -> str | None:
+    """Why ``validate`` would refuse ``raw``, or None: for checks made before any job runs."""
+    try:
+        validate(raw)
+    except UserError as exc:
+        return str(exc)
+    return None
+
+
+__all__ = ["ALIASES", "OBJECTIVES", "SPECS", "problem", "validate"]
