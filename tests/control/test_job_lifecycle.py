@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import tarfile
 import time
 from collections.abc import Iterator
@@ -78,8 +79,8 @@ def test_script_job_completes_with_metrics_logs_and_model(tp: TrainPlane, tmp_pa
 
 def test_crashing_script_fails_with_the_toolkit_reason(tp: TrainPlane, tmp_path: Path) -> None:
     code = """
-        import sys
-        print("about to fail", flush=True)
+        import os, sys
+        print("about to fail in", os.getcwd(), flush=True)
         raise SystemExit("the data looks wrong")
     """
     tp.create_training_job(**script_job("script-crash", tmp_path, code))
@@ -89,6 +90,10 @@ def test_crashing_script_fails_with_the_toolkit_reason(tp: TrainPlane, tmp_path:
     reason = description["FailureReason"]
     assert reason.startswith("AlgorithmError: ExecuteUserScriptError:")
     assert "ExitCode 1" in reason and "the data looks wrong" in reason
+    # The toolkit's Command is the script's command line, not the /opt/ml sandbox around it.
+    assert reason.endswith(f'Command "{sys.executable} train.py"'), reason
+    # Scripts run where the toolkit runs them.
+    assert "about to fail in /opt/ml/code" in [e.message for e in tp.log_events("script-crash")]
 
 
 def test_stop_sends_sigterm_waits_and_still_uploads_the_model(tp: TrainPlane, tmp_path: Path) -> None:

@@ -238,7 +238,7 @@ class Agent:
             return None
         if program.kind == "script" and not self.paths.failure_file.exists():
             text = script_mode.failure_message(
-                exit_code, "\n".join(self._stderr_tail), " ".join(program.argv)
+                exit_code, "\n".join(self._stderr_tail), " ".join(program.command)
             )
             script_mode.write_failure_file(self.paths, text)
         try:

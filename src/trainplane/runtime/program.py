@@ -17,7 +17,9 @@ from typing import Any
 
 from trainplane.algorithms.registry import builtin_for_image
 from trainplane.runtime import sandbox, script_mode
-from trainplane.runtime.paths import MLPaths
+from trainplane.runtime.paths import OPT_ML, MLPaths
+
+OPT_ML_CODE = f"{OPT_ML}/code"  # where the toolkit runs scripts (their working directory)
 
 
 class ProgramError(Exception):
@@ -32,6 +34,12 @@ class Program:
     user_entry: Any = None
     extra_env: dict[str, str] = field(default_factory=dict)
     opt_ml_view: bool = False
+    # The command as a container would run it, for FailureReason's "Command": argv without the sandbox.
+    shown: list[str] | None = None
+
+    @property
+    def command(self) -> list[str]:
+        return self.shown if self.shown is not None else self.argv
 
 
 def resolve_program(
@@ -56,11 +64,12 @@ def resolve_program(
         # Scripts often hard-code /opt/ml/model; give them the real layout when a sandbox is possible.
         if _sandbox_unavailable_reason() is None:
             return Program(
-                argv=sandbox.wrap_with_opt_ml(argv, paths.root, hosts_file=hosts_file),
+                argv=sandbox.wrap_with_opt_ml(argv, paths.root, hosts_file=hosts_file, chdir=OPT_ML_CODE),
                 cwd=paths.code,
                 kind="script",
                 user_entry=entry,
                 opt_ml_view=True,
+                shown=argv,
             )
         # build_environment puts the code directory on PYTHONPATH, as the toolkit does.
         return Program(argv=argv, cwd=paths.code, kind="script", user_entry=entry)
@@ -102,6 +111,7 @@ def _container_program(command: list[str], paths: MLPaths, hosts_file: Path | No
             cwd=paths.root,
             kind="command",
             opt_ml_view=True,
+            shown=command,
         )
     if any("/opt/ml" in part for part in command):
         raise ProgramError(

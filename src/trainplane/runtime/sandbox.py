@@ -70,11 +70,12 @@ def wrap_with_opt_ml(
     root: Path,
     *,
     hosts_file: Path | None = None,
+    chdir: str | None = None,
     bwrap: str = "bwrap",
     host_opt: Path = HOST_OPT,
 ) -> list[str]:
-    """``command`` run so that ``/opt/ml`` is ``root`` (and ``/etc/hosts`` is ``hosts_file``, when given);
-    see the module docstring for signals.
+    """``command`` run so that ``/opt/ml`` is ``root`` (and ``/etc/hosts`` is ``hosts_file``, when given),
+    in the sandbox's directory ``chdir`` if given; see the module docstring for signals.
 
     ``host_opt`` is the host's /opt (a parameter so tests can describe another host).
     """
@@ -89,6 +90,7 @@ def wrap_with_opt_ml(
         *_opt_mount_args(host_opt),
         "--bind", str(Path(root).resolve()), OPT_ML,
         *hosts,
+        *(["--chdir", chdir] if chdir else []),
         "--die-with-parent",
         "--",
         "env", *default, *command,
