@@ -388,7 +388,10 @@ def test_built_in_static_hyperparameters_are_checked_by_the_algorithm(rig: Rig) 
 
 def test_each_categorical_value_of_a_built_in_range_is_checked_with_the_static_ones(rig: Rig) -> None:
     # squared_loss is a loss of regressors only: one of the two values would fail its children.
-    ranges = {"CategoricalParameterRanges": [{"Name": "loss", "Values": ["logistic", "squared_loss"]}]}
+    ranges = {
+        "CategoricalParameterRanges": [{"Name": "loss", "Values": ["logistic", "squared_loss"]}],
+        "ContinuousParameterRanges": [{"Name": "learning_rate", "MinValue": "0.001", "MaxValue": "0.1"}],
+    }
     static = {"predictor_type": "binary_classifier", "feature_dim": "4"}
     request = builtin_request(rig, "loss", LINEAR_LEARNER_IMAGE, static, ranges, "validation:objective_loss")
     rejects(rig, request, ValidationError, "(loss=squared_loss): Failed to validate input hyperparameters")
@@ -427,3 +430,20 @@ def test_prioritized_instance_configs_fall_back_to_the_first_that_fits(rig: Rig)
 def test_prioritized_instance_configs_none_of_which_fits_are_refused_at_creation(rig: Rig) -> None:
     request = prioritized(rig, "nofit", "ml.p3.2xlarge", "ml.p3.8xlarge")
     rejects(rig, request, ResourceLimitExceeded, "1 x ml.p3.2xlarge needs 8 vCPUs")
+
+
+def test_a_discrete_space_needs_as_many_combinations_as_jobs(rig: Rig) -> None:
+    ranges = {
+        "IntegerParameterRanges": [{"Name": "x", "MinValue": "1", "MaxValue": "3"}],
+        "CategoricalParameterRanges": [{"Name": "kind", "Values": ["a", "b"]}],
+    }
+    rejects(
+        rig,
+        tuning_request("few", rig.tmp_path, ranges=ranges, max_jobs=7),
+        ValidationError,
+        "The total number of hyperparameter combinations for the provided ranges [6.0] must be equal or "
+        "greater than the value of MaxNumberOfJobs, [7].",
+    )
+    assert rig.create(tuning_request("enough", rig.tmp_path, ranges=ranges, max_jobs=6))
+    no_ranges = tuning_request("none", rig.tmp_path, ranges={}, max_jobs=2, parallel=1)
+    rejects(rig, no_ranges, ValidationError, "combinations for the provided ranges [1.0]")

@@ -188,6 +188,13 @@ def _check_limits(config: Mapping[str, Any], defs: list[Definition], spaces: lis
             "MaxNumberOfTrainingJobs is required in ResourceLimits (it may be omitted only for Grid)."
         )
     max_jobs = max_jobs if max_jobs is not None else grid_combinations(spaces)
+    available = sum(space.combinations for space in spaces)
+    if strategy != "Grid" and max_jobs > available:  # SageMaker's wording, as its users have reported it
+        raise ValidationError(
+            "You don't have enough combinations of hyperparameter ranges. The total number of "
+            f"hyperparameter combinations for the provided ranges [{available:.1f}] must be equal or greater "
+            f"than the value of MaxNumberOfJobs, [{max_jobs}]. Provide additional ranges."
+        )
     parallel = limits["MaxParallelTrainingJobs"]
     if parallel > max_jobs:
         raise ValidationError(

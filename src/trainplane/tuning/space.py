@@ -121,6 +121,17 @@ class SearchSpace:
     def names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters)
 
+    @property
+    def combinations(self) -> float:
+        """How many distinct configurations the space holds: ``math.inf`` with a continuous range."""
+        sizes = [
+            math.inf if p.kind is Kind.CONTINUOUS
+            else len(p.values) if p.kind is Kind.CATEGORICAL
+            else int(p.high) - int(p.low) + 1
+            for p in self.parameters
+        ]  # fmt: skip
+        return float(math.prod(sizes))
+
     def to_unit(self, config: Mapping[str, str]) -> np.ndarray:
         """Encode a config. Numbers outside the range are clipped; unknown categories raise ``RangeError``."""
         out = np.zeros(self.dim)
