@@ -63,6 +63,16 @@ def test_parents_children_seed_the_bayesian_history(rig: Rig, parent: str) -> No
     assert all(t.objective is not None and t.config["mode"] == "a" for t in driven.parents)
 
 
+def test_a_parent_named_twice_seeds_its_children_once(rig: Rig, parent: str) -> None:
+    request = tuning_request(
+        "twice", rig.tmp_path, strategy="Bayesian", max_jobs=2, parallel=1, static={"mode": "a"}
+    )
+    rig.create(warm(request, "TransferLearning", parent, parent.upper()))
+    rig.tick()
+    seeded = sorted(t.id for t in rig.tuner._driven["twice"].parents)
+    assert seeded == sorted(c["TrainingJobName"] for c in rig.children(parent))
+
+
 @pytest.mark.parametrize("strategy", ["Random", "Bayesian"])
 def test_a_child_with_its_parents_random_seed_does_not_rerun_their_configurations(
     rig: Rig, strategy: str

@@ -125,8 +125,12 @@ def parent_trials(service: TuningService, job: TuningJob) -> list[Trial]:
     if not warm:
         return []
     trials = []
-    for item in warm["ParentHyperParameterTuningJobs"]:
-        parent = service.tuning_store.get_tuning_job(item["HyperParameterTuningJobName"])
+    # A parent named twice (names are case-insensitive) seeds its children once, not with double weight.
+    names = dict.fromkeys(
+        item["HyperParameterTuningJobName"].lower() for item in warm["ParentHyperParameterTuningJobs"]
+    )
+    for name in names:
+        parent = service.tuning_store.get_tuning_job(name)
         if parent is None:
             continue
         static = {k: v for k, v in definitions(parent.request)[0].static.items() if k != OBJECTIVE_KEY}

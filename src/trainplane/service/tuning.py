@@ -123,8 +123,11 @@ class TuningService:
             return None
         direction = Direction(definitions(job.request)[0].objective["Type"])
         candidates: list[tuple[TuningJob, ChildView]] = [(job, v) for v in self.views(job) if v.job]
-        for item in warm["ParentHyperParameterTuningJobs"]:
-            parent = self.tuning_store.get_tuning_job(item["HyperParameterTuningJobName"])
+        names = dict.fromkeys(
+            p["HyperParameterTuningJobName"].lower() for p in warm["ParentHyperParameterTuningJobs"]
+        )
+        for name in names:
+            parent = self.tuning_store.get_tuning_job(name)
             if parent is not None:
                 candidates += [(parent, v) for v in self.views(parent) if v.job]
         winner = shapes.best([v for _, v in candidates], direction)
