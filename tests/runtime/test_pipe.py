@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from trainplane.algorithms.formats import CSV
-from trainplane.algorithms.formats.pipe import fifo_has_data, read_pipe, wait_for_fifo
+from trainplane.algorithms.formats.pipe import channel_has_data, fifo_has_data, read_pipe, wait_for_fifo
 from trainplane.runtime.pipe import PipeChannels, PipeFeeder, channel_mode
 
 
@@ -92,6 +92,20 @@ def test_the_fifo_of_an_empty_channel_has_no_data(tmp_path: Path) -> None:
         assert fifo_has_data(feeder.data_dir / "train_0", timeout=10) is False
     finally:
         feeder.stop()
+
+
+def test_zero_byte_objects_are_no_data_in_file_mode_as_in_pipe_mode(tmp_path: Path) -> None:
+    feeder = start_feeder(tmp_path, {"empty.csv": b""})
+    try:
+        assert channel_has_data(feeder.data_dir / "train", {"TrainingInputMode": "Pipe"}) is False
+    finally:
+        feeder.stop()
+    channel = tmp_path / "file-mode" / "train"
+    channel.mkdir(parents=True)
+    (channel / "empty.csv").write_bytes(b"")
+    assert channel_has_data(channel, {"TrainingInputMode": "File"}) is False
+    (channel / "rows.csv").write_bytes(b"1,2\n")
+    assert channel_has_data(channel, {"TrainingInputMode": "File"}) is True
 
 
 def test_a_fifo_found_with_data_is_read_whole_even_after_the_platform_removed_it(tmp_path: Path) -> None:

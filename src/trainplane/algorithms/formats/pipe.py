@@ -92,11 +92,11 @@ def fifo_has_data(path: Path, timeout: float = FIFO_TIMEOUT_SECONDS) -> bool:
 
 
 def channel_has_data(directory: Path, channel_config: Mapping[str, str]) -> bool:
-    """Whether this host has any data in a channel: data files in ``directory`` or, in Pipe mode,
-    bytes in the FIFO ``<channel>_0`` beside it."""
+    """Whether this host has any data in a channel: bytes in its data files in ``directory`` or, in Pipe
+    mode, in the FIFO ``<channel>_0`` beside it. Zero-byte objects are no data in either mode."""
     if is_pipe(channel_config):
         return fifo_has_data(fifo_path(directory.parent, directory.name, 0))
-    return bool(list_data_files(directory))
+    return any(path.stat().st_size > 0 for path in list_data_files(directory))
 
 
 def read_stream(stream: BinaryIO, name: str, fmt: str, params: Mapping[str, str]) -> Dataset:
