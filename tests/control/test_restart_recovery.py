@@ -124,3 +124,37 @@ def test_a_vanished_job_is_rerun_under_its_retry_strategy(tmp_path: Path) -> Non
     messages = [t["StatusMessage"] for t in description["SecondaryStatusTransitions"]]
     assert any("retry 1 of 1" in m for m in messages)
     assert not os.path.exists(home / "jobs" / "retried" / "1" / "algo-1" / "input" / "data" / "missing")
+
+
+def test_agents_launched_by_a_control_plane_that_died_before_recording_them_are_killed(
+    tmp_path: Path,
+) -> None:
+    # The state a control plane leaves when SIGKILLed between starting a job's agents and storing the
+    # attempt: the job is running under a dead owner, no attempt is stored, and its agent lives on.
+    from trainplane.control import plans
+    from trainplane.executors.local import LocalExecutor
+
+    home = tmp_path / "home"
+    code = """
+        import os, time
+        print(f"run {os.getpid()}", flush=True)
+        time.sleep(float(os.environ.get("SLEEP", "2")))
+    """
+    with TrainPlane(home=home, run_jobs=False) as tp:
+        tp.create_training_job(**script_job("unrecorded", tmp_path, code))
+        store, settings = tp._platform.store, tp.settings
+        job = store.get_training_job("unrecorded")
+        assert job is not None
+        launches = plans.attempt_plan(job, 1, settings, 2)
+        launches[0].spec["context"]["environment"]["SLEEP"] = "120"  # the orphan would run for minutes
+        orphan = LocalExecutor(warm_spare=False).launch(launches)[0]
+        store.update_training_job("unrecorded", now=time.time(), phase="running", owner="dead-controller")
+    wait_for(lambda: psutil.pid_exists(orphan["pid"]) and bool(psutil.Process(orphan["pid"]).children()))
+    orphan_tree = [psutil.Process(orphan["pid"]), *psutil.Process(orphan["pid"]).children(recursive=True)]
+    with TrainPlane(home=home) as tp:
+        wait_for(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in orphan_tree))
+        description = tp.wait_for_training_job("unrecorded", timeout=60)
+        attempts = tp._platform.store.attempts("unrecorded")
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    assert [a.number for a in attempts] == [1]  # relaunched as the attempt the dead one never recorded
+    assert attempts[0].hosts[0]["pid"] != orphan["pid"]

@@ -57,3 +57,7 @@ class Executor(Protocol):
 
     def kill(self, record: dict[str, Any]) -> None:
         """SIGKILL the host's whole process tree."""
+
+    def kill_unrecorded(self, hosts: list[HostLaunch]) -> None:
+        """Kill what an earlier launch of these same hosts left running: a control plane that died
+        after ``launch`` but before the store recorded the attempt leaves agents nobody supervises."""

@@ -138,3 +138,8 @@ class GpuScheduling:
     def kill(self, record: dict[str, Any]) -> None:
         self.inner.kill(record)
         self.allocator.release(record["agent_dir"])
+
+    def kill_unrecorded(self, hosts: list[HostLaunch]) -> None:
+        self.inner.kill_unrecorded(hosts)
+        for launch in hosts:
+            self.allocator.release(str(launch.agent_dir))

@@ -29,6 +29,7 @@ _CHUNK_BYTES = 4 << 20  # at most this much of a host's output is read per bound
 # Spare agents kept waiting: enough for a two-host job to start every host warm (a host that starts
 # cold holds the others at the first collective, and loses what the warm ones gained).
 SPARES = 2
+LAUNCH_RECORD = "launch.json"  # in each agent's directory: the record ``launch`` returned for it
 
 
 @dataclass
@@ -113,18 +114,26 @@ class LocalExecutor:
                 launch.agent_dir, extra_env
             )
             self._children[process.pid] = process
-            records.append(
-                {
-                    "host": launch.host,
-                    "pid": process.pid,
-                    "create_time": _create_time(process.pid),
-                    "root": str(launch.root),
-                    "agent_dir": str(launch.agent_dir),
-                    **({"cpu_set": cores} if cores is not None else {}),
-                }
-            )
+            record = {
+                "host": launch.host,
+                "pid": process.pid,
+                "create_time": _create_time(process.pid),
+                "root": str(launch.root),
+                "agent_dir": str(launch.agent_dir),
+                **({"cpu_set": cores} if cores is not None else {}),
+            }
+            # Beside the agent as well as in the store: ``kill_unrecorded`` finds it there when the
+            # control plane died before storing the attempt.
+            (launch.agent_dir / LAUNCH_RECORD).write_text(json.dumps(record))
+            records.append(record)
         self.prepare_spare()
         return records
+
+    def kill_unrecorded(self, hosts: list[HostLaunch]) -> None:
+        for launch in hosts:
+            record = _read_json(launch.agent_dir / LAUNCH_RECORD)
+            if record and _recorded_agent_lives(record):
+                self.kill(record)
 
     def _spawn(self, agent_dir: Path, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
         with open(agent_dir / "agent.log", "ab") as agent_log:
@@ -319,6 +328,14 @@ def _create_time(pid: int) -> float | None:
         return psutil.Process(pid).create_time()
     except psutil.Error:
         return None
+
+
+def _recorded_agent_lives(record: dict[str, Any]) -> bool:
+    """Whether the record's pid is still its agent (a pid reused by another process is not)."""
+    try:
+        return record.get("create_time") is not None and _matches(psutil.Process(record["pid"]), record)
+    except psutil.Error:
+        return False
 
 
 def _matches(process: psutil.Process, record: dict[str, Any]) -> bool:

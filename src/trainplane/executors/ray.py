@@ -221,8 +221,7 @@ class RayExecutor:
         from ray.util.placement_group import placement_group
         from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
-        first = hosts[0]
-        group_name = f"{NAMESPACE}:{first.agent_dir.parent}"
+        group_name = _group_name(hosts)
         bundles = [self._bundle(launch) for launch in hosts]
         group = placement_group(bundles, strategy="SPREAD", name=group_name, lifetime="detached")
         names = [f"{group_name}/{launch.host}" for launch in hosts]
@@ -252,6 +251,18 @@ class RayExecutor:
             }
             for launch, name in zip(hosts, names, strict=True)
         ]
+
+    def kill_unrecorded(self, hosts: list[HostLaunch]) -> None:
+        # Actors and placement groups are detached and named after the attempt's directory: an earlier
+        # launch of this attempt left them under the names this one is about to take.
+        if not hosts:
+            return
+        group_name = _group_name(hosts)
+        for launch in hosts:
+            actor = self._actor(f"{group_name}/{launch.host}")
+            if actor is not None:
+                self._ray.kill(actor)
+        self._remove_group(group_name)
 
     def _bundle(self, launch: HostLaunch) -> dict[str, float]:
         context = launch.spec.get("context", {})
@@ -428,3 +439,8 @@ class RayExecutor:
 
 
 __all__ = ["HostActor", "RayExecutor", "bundle_for"]
+
+
+def _group_name(hosts: list[HostLaunch]) -> str:
+    """An attempt's placement group (its actors are ``<group>/<host>``): named after its directory."""
+    return f"{NAMESPACE}:{hosts[0].agent_dir.parent}"

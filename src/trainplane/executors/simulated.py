@@ -165,6 +165,9 @@ class SimulatedExecutor:
         if (host.exit_time() or 0) > self.clock.now():
             host.killed_at = self.clock.now()
 
+    def kill_unrecorded(self, hosts: list[HostLaunch]) -> None:
+        """Nothing to do: simulated hosts live in this process and die with its control plane."""
+
 
 class Simulation:
     """The real store, service and reconciler over a :class:`SimulatedExecutor` and a fake clock.
