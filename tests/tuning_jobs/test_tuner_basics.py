@@ -167,3 +167,17 @@ def test_the_cost_aware_tag_turns_on_expected_improvement_per_dollar(rig: Rig) -
     request["Tags"] = [{"Key": "trainplane:cost-aware-acquisition", "Value": "true"}]
     assert [getattr(s, "cost_aware", None) for s in build_strategies(request)] == [True]
     rig.create(request)  # accepted through the API's validation, tag and all
+
+
+def test_a_child_deleted_before_the_tuner_saw_it_end_counts_as_failed_and_the_job_completes(rig: Rig) -> None:
+    rig.create(tuning_request("deleted", rig.tmp_path, max_jobs=3, parallel=1))
+    rig.tick()
+    (child,) = rig.active()
+    rig.report(child.name, 0.5)
+    rig.finish(child.name)
+    rig.store.delete_training_job(child.name)  # e.g. by another process while this tuner was down
+    description = rig.run("deleted", quadratic)
+    assert description["HyperParameterTuningJobStatus"] == "Completed"
+    assert description["TrainingJobStatusCounters"]["Completed"] == 2
+    assert description["TrainingJobStatusCounters"]["NonRetryableError"] == 1
+    assert len(rig.children("deleted")) == 2  # the deleted one is not listed

@@ -96,6 +96,12 @@ def _state(
             child.finished_at,
         )
         return ChildState(child, training, trial)
+    if training is None and child.created:
+        # Created, then deleted (DeleteTrainingJob) before its end was recorded here: it ran, but what it
+        # reported is gone. Counted as failed so the tuning job does not wait for it forever.
+        now = service.clock.now()
+        service.tuning_store.update_child(job.name, child.index, final_status="Failed", finished_at=now)
+        return ChildState(child, None, Trial(child.training_job_name, child.config, TrialStatus.FAILED))
     if training is None:
         return ChildState(child, None, Trial(child.training_job_name, child.config, TrialStatus.PENDING))
     metric = definition_of(job, child).metric_name
