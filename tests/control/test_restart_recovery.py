@@ -158,3 +158,31 @@ def test_agents_launched_by_a_control_plane_that_died_before_recording_them_are_
     assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
     assert [a.number for a in attempts] == [1]  # relaunched as the attempt the dead one never recorded
     assert attempts[0].hosts[0]["pid"] != orphan["pid"]
+
+
+def test_a_job_that_ended_while_no_control_plane_ran_is_not_billed_for_the_downtime(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    code = """
+        import time
+        for step in range(4):
+            print(f"step {step}", flush=True)
+            time.sleep(0.5)
+    """
+    control = start_control_plane(home, script_job("downtime", tmp_path, code), tmp_path)
+    wait_for(lambda: "step 1" in log_lines(home, "downtime"))
+    control.send_signal(signal.SIGKILL)
+    control.wait()
+    wait_for(lambda: not agent_pids(home, "downtime"))  # the job ended with nobody watching
+    time.sleep(8)  # the control plane stays down a while longer
+    with TrainPlane(home=home) as tp:
+        description = tp.wait_for_training_job("downtime", timeout=60)
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    # ~2 s of work and the upload; not the 8 s and more during which no control plane ran.
+    assert description["TrainingTimeInSeconds"] <= 6, description["TrainingTimeInSeconds"]
+    assert description["BillableTimeInSeconds"] == description["TrainingTimeInSeconds"]
+    # The adopting control plane does not record the attempt's phases a second time.
+    statuses = [t["Status"] for t in description["SecondaryStatusTransitions"]]
+    assert statuses == ["Starting", "Downloading", "Training", "Uploading", "Completed"], statuses
+    ends = [t.get("EndTime") for t in description["SecondaryStatusTransitions"]]
+    starts = [t["StartTime"] for t in description["SecondaryStatusTransitions"]]
+    assert all(end is None or start <= end for start, end in zip(starts, ends, strict=True))

@@ -6,6 +6,7 @@ job is re-queued under its RetryStrategy, or failed with a reason that says what
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ class Outcome:
     failure_reason: str | None
     upload: bool
     exit_code: int | None
+    hosts_ended_at: float | None = None  # when the last host reported its result (its agent's clock)
 
 
 def outcome_of(
@@ -34,6 +36,11 @@ def outcome_of(
 ) -> Outcome:
     """What an attempt whose hosts all exited means for the job. ``lost_at``: when hosts whose agent
     ended without a result were first seen so (``Supervision.agents_lost``)."""
+    times = [r["time"] for s in statuses.values() if (r := s.result) is not None and "time" in r]
+    return dataclasses.replace(_outcome(job, statuses, lost_at), hosts_ended_at=max(times) if times else None)
+
+
+def _outcome(job: TrainingJob, statuses: dict[str, HostStatus], lost_at: dict[str, float] | None) -> Outcome:
     if job.status == JobStatus.STOPPING or job.stop_reason:
         secondary, message = stopped_status(job.stop_reason)
         return Outcome(JobStatus.STOPPED, secondary, message, None, True, None)
@@ -90,8 +97,14 @@ def finish(
     job = store.get_training_job(name)
     if job is None:
         return
+    # Hosts that ended while no control plane watched (it was down) ended then, not now: the upload and
+    # the end are dated as if it had started when they ended, so the downtime is neither training nor
+    # billed. Only a result dated in this clock's range counts (a fake clock's tests, other machines).
+    seen = clock.now()
+    ended = outcome.hosts_ended_at
+    late = seen - ended if ended is not None and sup.launch_time <= ended <= seen else 0.0
     store.update_training_job(
-        name, now=clock.now(), phase=Phase.FINISHING.value, expected_owner=owner, check_owner=True
+        name, now=seen - late, phase=Phase.FINISHING.value, expected_owner=owner, check_owner=True
     )
     status, secondary, message, reason = (
         outcome.status,
@@ -101,14 +114,14 @@ def finish(
     )
     if outcome.upload:
         store.update_training_job(
-            name, now=clock.now(), secondary="Uploading", message="Uploading generated training model"
+            name, now=clock.now() - late, secondary="Uploading", message="Uploading generated training model"
         )
         try:
             _upload(settings, job, sup)
         except Exception as exc:  # a storage failure fails the job with a readable reason
             status, secondary, message = JobStatus.FAILED, "Failed", "Training job failed"
             reason = f"ClientError: Could not upload the model artifacts to {job.model_artifacts}: {exc}"
-    end = clock.now()
+    end = clock.now() - late
     attempt_status = {
         JobStatus.COMPLETED: AttemptStatus.SUCCEEDED,
         JobStatus.STOPPED: AttemptStatus.STOPPED,

@@ -596,6 +596,13 @@ class Reconciler:
             return
         sup = self._supervision(job, running)
         sup.skip_stored_lines(self.store, self.executor)
+        # The phases the previous control plane already recorded for this attempt are not recorded again.
+        stored = self.store.get_training_job(job.name)
+        sup.reported = {
+            t.status
+            for t in (stored.transitions if stored else ())
+            if t.start_time >= running.launch_time and t.status in ("Downloading", "Training")
+        }
         statuses = sup.statuses(self.executor)
         lost = [h for h, s in statuses.items() if not s.alive and s.result is None]
         self._kill_abandoned(sup, statuses)
