@@ -8,6 +8,7 @@ import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -224,3 +225,23 @@ def test_container_entrypoint_jobs_see_their_root_at_opt_ml(tp: TrainPlane, tmp_
     assert '{"learning_rate": "0.1"}' in messages
     assert "/opt/ml/model" in messages
     assert model_members(tmp_path, "entrypoint") == ["resourceconfig.json"]
+
+
+def test_a_launch_that_raises_fails_the_job_with_a_reason_instead_of_leaving_it_starting(
+    tp: TrainPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    executor = tp._platform.reconciler.executor
+
+    def broken_launch(hosts: list[Any]) -> list[dict[str, Any]]:
+        raise OSError("no agent could be started")
+
+    monkeypatch.setattr(executor, "launch", broken_launch)
+    tp.create_training_job(**script_job("no-launch", tmp_path, "print(1)"))
+    description = tp.wait_for_training_job("no-launch", timeout=60)
+    assert description["TrainingJobStatus"] == "Failed"
+    assert description["FailureReason"] == (
+        "InternalServerError: The training job could not be started: no agent could be started"
+    )
+    monkeypatch.undo()  # the next job launches as usual: the platform was not wedged
+    tp.create_training_job(**script_job("launches", tmp_path, "print(1)"))
+    assert tp.wait_for_training_job("launches", timeout=60)["TrainingJobStatus"] == "Completed"

@@ -286,7 +286,13 @@ class Reconciler:
         self.store.update_training_job(
             job.name, now=now, phase=Phase.RUNNING.value, expected_owner=self.id, check_owner=True, **restart
         )
-        records = self.executor.launch(launches)
+        try:
+            records = self.executor.launch(launches)
+        except Exception as exc:  # the job would otherwise sit in Starting with nothing to supervise
+            log.exception("launching %s failed", job.name)
+            self.executor.kill_unrecorded(launches)  # the hosts it did start
+            self._fail_unlaunched(job, f"InternalServerError: The training job could not be started: {exc}")
+            return
         # Stream names end in epoch seconds, as SageMaker's; attempts that restart within the same second
         # (fast spot restarts) still need their own streams, so the number only ever grows.
         epoch = max(int(now), max((stream_epoch(a) + 1 for a in attempts), default=0))
