@@ -35,6 +35,13 @@ def test_hyperparameter_tuner_fits_attaches_and_analyses(sdk_programs: dict[str,
         "num_round": "5",
         "eval_metric": "auc",
     }
+    # ...and so does a tuning job boto3 created without the keys the SDK itself always sends
+    assert result["plain_early_stopping"] == "Off"
+    assert result["plain_ranges"] == {
+        "CategoricalParameterRanges": [],
+        "ContinuousParameterRanges": ["eta"],
+        "IntegerParameterRanges": [],
+    }
     # analytics().dataframe(): one row per child, the tuned values and the final objective
     columns = {"eta", "max_depth", "FinalObjectiveValue", "TrainingElapsedTimeSeconds"}
     assert columns <= set(result["frame_columns"])

@@ -447,3 +447,15 @@ def test_a_discrete_space_needs_as_many_combinations_as_jobs(rig: Rig) -> None:
     assert rig.create(tuning_request("enough", rig.tmp_path, ranges=ranges, max_jobs=6))
     no_ranges = tuning_request("none", rig.tmp_path, ranges={}, max_jobs=2, parallel=1)
     rejects(rig, no_ranges, ValidationError, "combinations for the provided ranges [1.0]")
+
+
+def test_describe_fills_in_the_defaults_the_sdk_reads(rig: Rig) -> None:
+    rig.create(tuning_request("defaults", rig.tmp_path))  # no early stopping type, only continuous ranges
+    config_echo = rig.describe("defaults")["HyperParameterTuningJobConfig"]
+    assert config_echo["TrainingJobEarlyStoppingType"] == "Off"
+    assert config_echo["ParameterRanges"]["IntegerParameterRanges"] == []
+    assert config_echo["ParameterRanges"]["CategoricalParameterRanges"] == []
+    assert [r["Name"] for r in config_echo["ParameterRanges"]["ContinuousParameterRanges"]] == ["x"]
+    rig.create(multi(rig))
+    (first, _) = rig.describe("multi")["TrainingJobDefinitions"]
+    assert first["HyperParameterRanges"]["IntegerParameterRanges"] == []

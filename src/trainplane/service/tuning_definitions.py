@@ -108,8 +108,20 @@ def resource_config(
     return {k: tuning[k] for k in _FLAT_RESOURCES if k in tuning}
 
 
+def echo_ranges(ranges: Mapping[str, Any]) -> dict[str, Any]:
+    """ParameterRanges with all three lists, empty ones included, as Describe returns them."""
+    return {
+        "IntegerParameterRanges": [],
+        "ContinuousParameterRanges": [],
+        "CategoricalParameterRanges": [],
+        **copy.deepcopy(dict(ranges)),
+    }
+
+
 def echo_definition(definition: Definition) -> dict[str, Any]:
     doc = copy.deepcopy(dict(definition.doc))
+    if "HyperParameterRanges" in doc:
+        doc["HyperParameterRanges"] = echo_ranges(doc["HyperParameterRanges"])
     doc["StaticHyperParameters"] = {**definition.static, OBJECTIVE_KEY: definition.metric_name}
     spec = doc["AlgorithmSpecification"]
     builtin = builtin_metrics(doc)

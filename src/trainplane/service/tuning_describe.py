@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from trainplane.clock import to_datetime
-from trainplane.service.tuning_definitions import Definition, definitions, echo_definition
+from trainplane.service.tuning_definitions import Definition, definitions, echo_definition, echo_ranges
 from trainplane.states import JobStatus
 from trainplane.store.records import TrainingJob
 from trainplane.store.tuning_repository import TuningChild, TuningJob
@@ -110,6 +110,15 @@ def child_summary(job: TuningJob, view: ChildView) -> dict[str, Any]:
     return item
 
 
+def echo_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """HyperParameterTuningJobConfig as SageMaker describes it: with its defaults filled in, which the
+    SDK's ``HyperparameterTuner.attach`` reads without a fallback."""
+    echoed = {"TrainingJobEarlyStoppingType": "Off", **config}
+    if "ParameterRanges" in config:
+        echoed["ParameterRanges"] = echo_ranges(config["ParameterRanges"])
+    return echoed
+
+
 def describe(
     job: TuningJob, views: Sequence[ChildView], now: float, overall: tuple[TuningJob, ChildView] | None
 ) -> dict[str, Any]:
@@ -118,7 +127,7 @@ def describe(
     result: dict[str, Any] = {
         "HyperParameterTuningJobName": job.name,
         "HyperParameterTuningJobArn": job.arn,
-        "HyperParameterTuningJobConfig": request["HyperParameterTuningJobConfig"],
+        "HyperParameterTuningJobConfig": echo_config(request["HyperParameterTuningJobConfig"]),
         "HyperParameterTuningJobStatus": job.status,
         "CreationTime": to_datetime(job.creation_time),
         "LastModifiedTime": to_datetime(job.last_modified_time),

@@ -39,6 +39,37 @@ frame = tuner.analytics().dataframe()
 description = session.sagemaker_client.describe_hyper_parameter_tuning_job(
     HyperParameterTuningJobName=job_name
 )
+# A tuning job created by plain boto3 (no TrainingJobEarlyStoppingType, one kind of range) attaches too:
+# attach reads the defaults Describe fills in.
+client, plain_name = session.sagemaker_client, f"{job_name}-boto3"
+client.create_hyper_parameter_tuning_job(
+    HyperParameterTuningJobName=plain_name,
+    HyperParameterTuningJobConfig={
+        "Strategy": "Random",
+        "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "train:auc"},
+        "ResourceLimits": {"MaxNumberOfTrainingJobs": 1, "MaxParallelTrainingJobs": 1},
+        "ParameterRanges": {
+            "ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.1", "MaxValue": "0.3"}]
+        },
+    },
+    TrainingJobDefinition={
+        "StaticHyperParameters": {"objective": "binary:logistic", "num_round": "2"},
+        "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
+        "RoleArn": "arn:aws:iam::123456789012:role/SageMakerRole",
+        "InputDataConfig": [
+            {
+                "ChannelName": "train",
+                "ContentType": "text/csv",
+                "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": train_uri}},
+            }
+        ],
+        "OutputDataConfig": description["TrainingJobDefinition"]["OutputDataConfig"],
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+    },
+)
+plain = HyperparameterTuner.attach(plain_name, sagemaker_session=session)
+client.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=plain_name)
 print(
     json.dumps(
         {
@@ -56,6 +87,8 @@ print(
             "attached_image": attached.estimator.image_uri,
             "attached_instance_type": attached.estimator.instance_type,
             "attached_hyperparameters": attached.estimator.hyperparameters(),
+            "plain_early_stopping": plain.early_stopping_type,
+            "plain_ranges": {k: [r["Name"] for r in v] for k, v in plain.hyperparameter_ranges().items()},
             "frame_columns": sorted(frame.columns),
             "frame_jobs": sorted(frame["TrainingJobName"]),
             "frame_statuses": sorted(set(frame["TrainingJobStatus"])),
