@@ -28,6 +28,7 @@ from trainplane.store.records import LogEvent
 # How often a wait reads the store while this process's control plane drives the job (its status changes
 # wake the wait at once; this only covers a change made by another process, e.g. a deletion).
 LOCAL_FALLBACK_SECONDS = 1.0
+LOG_PAGE = 10_000  # log lines read from the store at a time
 
 
 class TrainPlane:
@@ -135,10 +136,18 @@ class TrainPlane:
 
     def log_events(self, name: str, after_id: int = 0, host: str | None = None) -> list[LogEvent]:
         """The job's log lines (every host, in order) after the event id ``after_id``."""
-        events = self._platform.store.log_events(name, after_id=after_id)
-        if host is None:
-            return events
-        return [e for e in events if e.stream.split("/", 1)[1].startswith(f"{host}-")]
+        return list(self.iter_log_events(name, after_id, host))
+
+    def iter_log_events(self, name: str, after_id: int = 0, host: str | None = None) -> Iterator[LogEvent]:
+        """``log_events``, read from the store a page at a time: a job may have millions of lines."""
+        while True:
+            page = self._platform.store.log_events(name, after_id=after_id, limit=LOG_PAGE)
+            for event in page:
+                if host is None or event.stream.split("/", 1)[1].startswith(f"{host}-"):
+                    yield event
+            if len(page) < LOG_PAGE:
+                return
+            after_id = page[-1].id
 
     def iter_all_training_jobs(self, **filters: Any) -> Iterator[dict[str, Any]]:
         token: str | None = None

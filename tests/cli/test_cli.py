@@ -184,3 +184,14 @@ def test_a_stopped_tuning_job_ends_with_its_status_not_the_status_twice(
         "trainplane: tuning job t Stopped",
         "trainplane: tuning job t Failed: All 2 jobs failed.",
     ]
+
+
+def test_jobs_logs_prints_every_line_of_a_long_log(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    request = script_job("long-log", tmp_path, 'for i in range(12_005):\n    print(f"line {i}")')
+    assert cli(home, "train", str(write_spec(tmp_path, request))).returncode == 0
+    for extra in ([], ["--host", "algo-1"]):
+        logs = cli(home, "jobs", "logs", "long-log", *extra)
+        assert logs.returncode == 0, logs.stderr
+        lines = [line.removeprefix("[algo-1] ") for line in logs.stdout.splitlines()]
+        assert [line for line in lines if line.startswith("line ")] == [f"line {i}" for i in range(12_005)]

@@ -251,9 +251,9 @@ def _logs(client: TrainPlane, name: str, *, follow: bool, host: str | None) -> i
         )
         return 1
     after = 0
-    several_hosts = len({e.stream for e in client.log_events(name)}) > 1 or host is not None
+    several_hosts = len(hosts) > 1 or host is not None
     while True:
-        for event in client.log_events(name, after_id=after, host=host):
+        for event in client.iter_log_events(name, after_id=after, host=host):
             after = event.id
             prefix = "[" + event.stream.split("/", 1)[1].rsplit("-", 1)[0] + "] " if several_hosts else ""
             print(prefix + event.message, flush=True)
