@@ -145,3 +145,16 @@ def test_a_job_created_again_under_a_deleted_name_gets_its_own_interruptions(
     second = sim.run(request)  # the same control plane
     assert second["TrainingJobStatus"] == "Completed"
     assert statuses(second) == [*ATTEMPT, "Interrupted", *ATTEMPT, "Uploading", "Completed"]
+
+
+def test_describe_and_the_cost_report_count_the_same_seconds(sim: Simulation, tmp_path: Path) -> None:
+    from trainplane.service.describe import job_cost
+
+    for work in (100.3, 100.7):  # fractional seconds: one rounding rule for both
+        name = f"seconds-{int(work * 10)}"
+        description = sim.run(sim_request(name, tmp_path, {"type": "none"}, work=work, checkpoint_every=50))
+        job = sim.store.get_training_job(name)
+        assert job is not None
+        report = job_cost(job, sim.store, sim.clock.now())
+        assert description["TrainingTimeInSeconds"] == report.training_seconds
+        assert description["BillableTimeInSeconds"] == report.billable_seconds

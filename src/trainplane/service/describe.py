@@ -6,12 +6,10 @@ Training and billable seconds are derived from the attempts, never stored twice.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from trainplane.clock import to_datetime
 from trainplane.spot.billing import AttemptUsage, CostReport, cost_report
-from trainplane.spot.rates import spot_price_fraction
 from trainplane.states import JobStatus
 from trainplane.store import Store
 from trainplane.store.records import Attempt, TrainingJob
@@ -43,14 +41,6 @@ _ECHOED = (
 MAX_FINAL_METRICS = 40
 
 
-def training_seconds(attempts: list[Attempt], now: float) -> int | None:
-    """Wall-clock seconds spent on instances, summed over attempts (None before any attempt started)."""
-    spans = [(a.start_time, a.end_time if a.end_time is not None else now) for a in attempts if a.start_time]
-    if not spans:
-        return None
-    return max(1, math.ceil(sum(end - start for start, end in spans) - 1e-6))
-
-
 def usage(job: TrainingJob, attempts: list[Attempt], now: float) -> list[AttemptUsage]:
     """The attempts that ran, as billing sees them; a spot job's on-demand attempts are fallbacks."""
     resource = job.request["ResourceConfig"]
@@ -67,15 +57,6 @@ def usage(job: TrainingJob, attempts: list[Attempt], now: float) -> list[Attempt
         for a in attempts
         if a.start_time is not None
     ]
-
-
-def _billable_share(usages: list[AttemptUsage]) -> float:
-    total = sum(u.seconds for u in usages)
-    if total <= 0:
-        return 1.0
-    fractions = [spot_price_fraction(u.instance_type) if u.billed_at_spot else 1.0 for u in usages]
-    billed = sum(u.seconds * f for u, f in zip(usages, fractions, strict=True))
-    return billed / total
 
 
 def job_cost(job: TrainingJob, store: Store, now: float) -> CostReport:
@@ -119,14 +100,12 @@ def describe(job: TrainingJob, store: Store, now: float) -> dict[str, Any]:
         {"MetricName": p.name, "Value": p.value, "Timestamp": to_datetime(p.timestamp)}
         for p in store.final_metric_points(job.name, _metric_names(job), MAX_FINAL_METRICS)
     ]
-    attempts = store.attempts(job.name)
     end = job.training_end_time if job.training_end_time is not None else now
-    seconds = training_seconds(attempts, end)
-    if seconds is not None:
-        # Whole seconds rounded up (SageMaker never reports 0); billable = the spot-discounted share.
-        share = _billable_share(usage(job, attempts, end))
-        result["TrainingTimeInSeconds"] = seconds
-        result["BillableTimeInSeconds"] = max(1, min(seconds, math.ceil(seconds * share - 1e-6)))
+    usages = usage(job, store.attempts(job.name), end)
+    if usages:  # the same accounting as `trainplane jobs cost`, so the two never disagree
+        report = cost_report(usages)
+        result["TrainingTimeInSeconds"] = report.training_seconds
+        result["BillableTimeInSeconds"] = report.billable_seconds
     result["ProfilingStatus"] = "Disabled"
     return result
 
