@@ -195,3 +195,16 @@ def test_jobs_logs_prints_every_line_of_a_long_log(tmp_path: Path) -> None:
         assert logs.returncode == 0, logs.stderr
         lines = [line.removeprefix("[algo-1] ") for line in logs.stdout.splitlines()]
         assert [line for line in lines if line.startswith("line ")] == [f"line {i}" for i in range(12_005)]
+
+
+def test_jobs_list_max_results_above_one_page_follows_the_next_token(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with TrainPlane(home=home, run_jobs=False) as tp:  # stored, queued, never run
+        for i in range(103):
+            tp.create_training_job(**script_job(f"many-{i:03d}", tmp_path, "print(1)"))
+    listing = cli(home, "jobs", "list", "--max-results", "102", "--output", "json")
+    assert listing.returncode == 0, listing.stderr
+    names = [s["TrainingJobName"] for s in json.loads(listing.stdout)["TrainingJobSummaries"]]
+    assert names == [f"many-{i:03d}" for i in range(102, 0, -1)]  # newest first, no page cut at 100
+    refused = cli(home, "jobs", "list", "--max-results", "0")
+    assert refused.returncode == 2 and "--max-results: must be at least 1, got 0" in refused.stderr

@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing = jobs.add_parser("list")
     listing.add_argument("--status", choices=[s.value for s in JobStatus if s != JobStatus.DELETING])
     listing.add_argument("--name-contains")
-    listing.add_argument("--max-results", type=int, default=50)
+    listing.add_argument("--max-results", type=output.positive_int, default=50)
     listing.add_argument("--output", choices=["table", "json"], default="table")
     describe = jobs.add_parser("describe")
     describe.add_argument("name")
@@ -217,7 +217,9 @@ def _jobs(args: argparse.Namespace) -> int:
         return 0
     with _client(args, run_jobs=False) as client:
         if args.action == "list":
-            summaries = client.list_training_jobs(**output.list_request(args))["TrainingJobSummaries"]
+            summaries = output.list_up_to(
+                client.list_training_jobs, "TrainingJobSummaries", output.list_request(args), args.max_results
+            )
             if args.output == "json":
                 output.print_json({"TrainingJobSummaries": summaries})
             else:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
+
+PAGE_MAX = 100  # MaxResults of the List* operations
 
 
 def one_line(text: str) -> str:
@@ -32,13 +36,42 @@ def print_json(value: Any, stream: TextIO | None = None) -> None:
 
 
 def list_request(args: Any, **extra: Any) -> dict[str, Any]:
-    """A List* request from the common `list` options (--max-results, --status, --name-contains)."""
-    request: dict[str, Any] = {"MaxResults": min(args.max_results, 100), "SortOrder": "Descending", **extra}
+    """A List* request from the common `list` options (--status, --name-contains); ``list_up_to`` pages."""
+    request: dict[str, Any] = {"SortOrder": "Descending", **extra}
     if args.status:
         request["StatusEquals"] = args.status
     if args.name_contains:
         request["NameContains"] = args.name_contains
     return request
+
+
+def list_up_to(
+    fetch: Callable[..., dict[str, Any]], key: str, request: dict[str, Any], limit: int
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` summaries (``--max-results``), following NextToken: the API returns at most 100
+    a page, and a larger --max-results should not be cut to that silently."""
+    items: list[dict[str, Any]] = []
+    token: str | None = None
+    while len(items) < limit:
+        page = fetch(
+            **request, MaxResults=min(PAGE_MAX, limit - len(items)), **({"NextToken": token} if token else {})
+        )
+        items += page[key]
+        token = page.get("NextToken")
+        if not token:
+            break
+    return items
+
+
+def positive_int(text: str) -> int:
+    """argparse type of --max-results."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def short_time(value: datetime | None) -> str:

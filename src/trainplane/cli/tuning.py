@@ -32,7 +32,7 @@ def add_parsers(commands: Any) -> None:
     listing = tuning.add_parser("list")
     listing.add_argument("--status", choices=["InProgress", "Completed", "Failed", "Stopping", "Stopped"])
     listing.add_argument("--name-contains")
-    listing.add_argument("--max-results", type=int, default=50)
+    listing.add_argument("--max-results", type=output.positive_int, default=50)
     listing.add_argument("--output", choices=["table", "json"], default="table")
     for action in ("describe", "jobs"):
         parser = tuning.add_parser(action)
@@ -153,7 +153,12 @@ def _report_end(description: dict[str, Any], console: Console) -> int:
 def run_tuning(args: argparse.Namespace, client: TrainPlane, console: Console) -> int:
     if args.action == "list":
         request = output.list_request(args, SortBy="CreationTime")
-        summaries = client.list_hyper_parameter_tuning_jobs(**request)["HyperParameterTuningJobSummaries"]
+        summaries = output.list_up_to(
+            client.list_hyper_parameter_tuning_jobs,
+            "HyperParameterTuningJobSummaries",
+            request,
+            args.max_results,
+        )
         if args.output == "json":
             output.print_json({"HyperParameterTuningJobSummaries": summaries})
         else:
