@@ -51,7 +51,7 @@ json_values = st.recursive(
 
 def _snapshot(api: LiveApi) -> Any:
     store = api.platform.store
-    jobs = store.list_training_jobs(offset=0, limit=1000)
+    jobs = store.list_training_jobs(limit=1000)
     return [(j, store.list_tags(j.arn), store.log_streams(j.name)) for j in jobs]
 
 

@@ -156,6 +156,30 @@ def test_list_filters_sorts_and_pages(tp: TrainPlane, tmp_path: Path) -> None:
     assert len(everything) == 5
 
 
+def test_pages_neither_repeat_nor_skip_jobs_created_or_deleted_between_them(
+    tp: TrainPlane, tmp_path: Path
+) -> None:
+    def names(page: dict[str, Any]) -> list[str]:
+        return [s["TrainingJobName"] for s in page["TrainingJobSummaries"]]
+
+    for name in ["ok-0", "ok-1", "ok-2", "ok-3", "ok-4"]:
+        tp.create_training_job(**script_job(name, tmp_path, "print(1)"))
+    newest = {"SortBy": "CreationTime", "SortOrder": "Descending", "MaxResults": 2}
+    first = tp.list_training_jobs(**newest)
+    assert names(first) == ["ok-4", "ok-3"]
+    tp.create_training_job(**script_job("ok-5", tmp_path, "print(1)"))  # a newer job, before the cut
+    second = tp.list_training_jobs(**newest, NextToken=first["NextToken"])
+    assert names(second) == ["ok-2", "ok-1"]  # an offset gave ok-3 again
+    by_name = {"SortBy": "Name", "SortOrder": "Ascending", "MaxResults": 2}
+    first = tp.list_training_jobs(**by_name)
+    assert names(first) == ["ok-0", "ok-1"]
+    tp.stop_training_job(TrainingJobName="ok-0")
+    tp.platform.store.update_training_job("ok-0", now=time.time(), status="Stopped", secondary="Stopped")
+    tp.delete_training_job(TrainingJobName="ok-0")  # a job of a page already read goes away
+    second = tp.list_training_jobs(**by_name, NextToken=first["NextToken"])
+    assert names(second) == ["ok-2", "ok-3"]  # an offset skipped ok-2
+
+
 def test_tags_are_listed_added_and_removed(tp: TrainPlane) -> None:
     request = builtin()
     request["Tags"] = [{"Key": "team", "Value": "ml"}]

@@ -159,7 +159,7 @@ def test_list_filters_sort_and_pages_without_overlap(store: Store) -> None:
         "alpha-3",
     ]
     first = store.list_training_jobs(sort_by="Name", ascending=True, limit=2)
-    second = store.list_training_jobs(sort_by="Name", ascending=True, offset=2, limit=2)
+    second = store.list_training_jobs(sort_by="Name", ascending=True, after=("alpha-3", "alpha-3"), limit=2)
     assert [j.name for j in first + second] == ["alpha-1", "alpha-3", "beta-2", "gamma-4"]
 
 

@@ -181,3 +181,29 @@ def test_a_child_deleted_before_the_tuner_saw_it_end_counts_as_failed_and_the_jo
     assert description["TrainingJobStatusCounters"]["Completed"] == 2
     assert description["TrainingJobStatusCounters"]["NonRetryableError"] == 1
     assert len(rig.children("deleted")) == 2  # the deleted one is not listed
+
+
+def test_children_pages_continue_after_the_last_child_listed(rig: Rig) -> None:
+    rig.create(tuning_request("pages", rig.tmp_path, max_jobs=5, parallel=2))
+    rig.run("pages", quadratic)
+    every = sorted(c["TrainingJobName"] for c in rig.children("pages"))
+    request = {"HyperParameterTuningJobName": "pages", "SortBy": "Name", "MaxResults": 2}
+    first = rig.service.list_training_jobs_for_hyper_parameter_tuning_job(request)
+    assert [c["TrainingJobName"] for c in first["TrainingJobSummaries"]] == every[:2]
+    rig.store.delete_training_job(every[0])  # a child of a page already read goes away
+    second = rig.service.list_training_jobs_for_hyper_parameter_tuning_job(
+        {**request, "NextToken": first["NextToken"]}
+    )
+    assert [c["TrainingJobName"] for c in second["TrainingJobSummaries"]] == every[2:4]
+    by_objective = {**request, "SortBy": "FinalObjectiveMetricValue", "SortOrder": "Descending"}
+    seen, token = [], None
+    while True:
+        page = rig.service.list_training_jobs_for_hyper_parameter_tuning_job(
+            {**by_objective, **({"NextToken": token} if token else {})}
+        )
+        seen += [
+            c["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for c in page["TrainingJobSummaries"]
+        ]
+        if not (token := page.get("NextToken")):
+            break
+    assert len(seen) == 4 and seen == sorted(seen, reverse=True)

@@ -1,7 +1,9 @@
 """List operations' NextToken and time filters, shared by every List* operation.
 
-A token is the offset of the next page together with the filters it was made for (opaque to clients),
-so a token cannot be replayed against a different query.
+A token holds the position of the last item of its page (its sort value and name, the order's
+tiebreak) together with the filters it was made for, opaque to clients: the next page starts after
+that item, so jobs created or deleted between pages neither repeat an item nor skip one (an offset
+would), and a token cannot be replayed against a different query.
 """
 
 from __future__ import annotations
@@ -13,23 +15,26 @@ from typing import Any
 
 from trainplane.errors import ValidationError
 
+Position = tuple[Any, ...]  # the sort key of a page's last item
 
-def encode_token(offset: int, filters: dict[str, Any]) -> str:
-    payload = json.dumps({"o": offset, "f": filters}, sort_keys=True, default=str)
+
+def encode_token(position: Position, filters: dict[str, Any]) -> str:
+    payload = json.dumps({"p": list(position), "f": filters}, sort_keys=True, default=str)
     return base64.urlsafe_b64encode(payload.encode()).decode()
 
 
-def decode_token(token: str | None, filters: dict[str, Any]) -> int:
+def decode_token(token: str | None, filters: dict[str, Any]) -> Position | None:
+    """The position a token continues after; None without a token."""
     if not token:
-        return 0
+        return None
     try:
         payload = json.loads(base64.urlsafe_b64decode(token.encode()))
-        offset = int(payload["o"])
+        position = tuple(payload["p"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ValidationError("Invalid NextToken.") from exc
-    if payload.get("f") != json.loads(json.dumps(filters, sort_keys=True, default=str)) or offset < 0:
+    if payload.get("f") != json.loads(json.dumps(filters, sort_keys=True, default=str)):
         raise ValidationError("The NextToken does not match the request's filters.")
-    return offset
+    return position
 
 
 def list_filters(request: dict[str, Any], default_sort: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from trainplane.service.validation import validate_input
 from trainplane.settings import Settings
 from trainplane.states import JobStatus
 from trainplane.store import Store
+from trainplane.store.repository import list_position
 
 _NOT_FOUND = "Requested resource not found."
 DEFAULT_MAX_RUNTIME = 86400
@@ -139,11 +140,11 @@ class TrainingService:
         request = validate_input("ListTrainingJobs", params)
         limit = request.get("MaxResults", 10)
         filters = list_filters(request, default_sort="CreationTime")
-        offset = decode_token(request.get("NextToken"), filters)
-        jobs = self.store.list_training_jobs(**filters, offset=offset, limit=limit + 1)
+        after = decode_token(request.get("NextToken"), filters)
+        jobs = self.store.list_training_jobs(**filters, after=after, limit=limit + 1)
         result: dict[str, Any] = {"TrainingJobSummaries": [describe.summary(j) for j in jobs[:limit]]}
         if len(jobs) > limit:
-            result["NextToken"] = encode_token(offset + limit, filters)
+            result["NextToken"] = encode_token(list_position(jobs[limit - 1], filters["sort_by"]), filters)
         return result
 
     # ------------------------------------------------------------------ stop / delete

@@ -28,13 +28,16 @@ from trainplane.service.validation import validate_input
 from trainplane.settings import Settings
 from trainplane.states import JobStatus
 from trainplane.store import Store, TuningStore
-from trainplane.store.tuning_repository import TuningJob
+from trainplane.store.tuning_repository import TuningJob, tuning_list_position
 from trainplane.tuning import Direction, SearchSpace
 
-_CHILD_SORT = {
-    "Name": lambda v: v.child.training_job_name,
+# Each key is a tuple ending in a unique field, so that it orders children totally and a page's last
+# key says where the next page starts (a NextToken holds it).
+_CHILD_SORT: dict[str, Callable[[Any], tuple[Any, ...]]] = {  # over listed ChildViews (job set)
+    "Name": lambda v: (v.child.training_job_name,),
     "CreationTime": lambda v: (v.job.creation_time, v.child.index),
     "Status": lambda v: (v.status, v.child.training_job_name),
+    "FinalObjectiveMetricValue": lambda v: (v.objective, v.child.training_job_name),
 }
 
 
@@ -137,13 +140,14 @@ class TuningService:
         request = validate_input("ListHyperParameterTuningJobs", params)
         limit = request.get("MaxResults", 10)
         filters = list_filters(request, default_sort="Name")
-        offset = decode_token(request.get("NextToken"), filters)
-        jobs = self.tuning_store.list_tuning_jobs(**filters, offset=offset, limit=limit + 1)
+        after = decode_token(request.get("NextToken"), filters)
+        jobs = self.tuning_store.list_tuning_jobs(**filters, after=after, limit=limit + 1)
         result: dict[str, Any] = {
             "HyperParameterTuningJobSummaries": [shapes.job_summary(j, self.views(j)) for j in jobs[:limit]]
         }
         if len(jobs) > limit:
-            result["NextToken"] = encode_token(offset + limit, filters)
+            position = tuning_list_position(jobs[limit - 1], filters["sort_by"])
+            result["NextToken"] = encode_token(position, filters)
         return result
 
     def list_training_jobs_for_hyper_parameter_tuning_job(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -156,18 +160,19 @@ class TuningService:
         descending = request.get("SortOrder", "Ascending") == "Descending"
         if sort_by == "FinalObjectiveMetricValue":
             views = [v for v in views if v.objective is not None and v.terminal]
-            views.sort(key=lambda v: (v.objective, v.child.training_job_name), reverse=descending)
-        else:
-            views.sort(key=_CHILD_SORT[sort_by], reverse=descending)
+        key = _CHILD_SORT[sort_by]
+        views.sort(key=key, reverse=descending)
         limit = request.get("MaxResults", 10)
         filters = {
             k: request.get(k) for k in ("HyperParameterTuningJobName", "StatusEquals", "SortBy", "SortOrder")
         }
-        offset = decode_token(request.get("NextToken"), filters)
-        page = views[offset : offset + limit]
+        after = decode_token(request.get("NextToken"), filters)
+        if after is not None:  # continue after the last child of the previous page, wherever it is now
+            views = [v for v in views if (key(v) < after if descending else key(v) > after)]
+        page = views[:limit]
         result: dict[str, Any] = {"TrainingJobSummaries": [shapes.child_summary(job, v) for v in page]}
-        if len(views) > offset + limit:
-            result["NextToken"] = encode_token(offset + limit, filters)
+        if len(views) > limit:
+            result["NextToken"] = encode_token(key(page[-1]), filters)
         return result
 
     # ------------------------------------------------------------------ stop / delete

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +40,20 @@ _SORT_COLUMNS = {
     "CreationTime": TrainingJobRow.creation_time,
     "Status": TrainingJobRow.status,
 }
+
+
+def list_position(job: TrainingJob, sort_by: str) -> tuple[Any, str]:
+    """Where ``job`` stands in ``list_training_jobs`` sorted by ``sort_by``: its ``after``."""
+    value = {"Name": job.name, "CreationTime": job.creation_time, "Status": job.status}[sort_by]
+    return value, job.name
+
+
+def past(column: Any, name: Any, after: tuple[Any, ...], ascending: bool) -> Any:
+    """Rows after position ``after`` = (sort value, name) in the order (column, name)."""
+    value, last = after
+    if ascending:
+        return or_(column > value, and_(column == value, name > last))
+    return or_(column < value, and_(column == value, name < last))
 
 
 # The tables themselves, for Core inserts (see ``ingest_output``).
@@ -142,10 +156,11 @@ class Store:
         tuning_job_arn: str | None = None,
         sort_by: str = "CreationTime",
         ascending: bool = False,
-        offset: int = 0,
+        after: tuple[Any, ...] | None = None,
         limit: int | None = None,
     ) -> list[TrainingJob]:
-        """Jobs matching every given filter, sorted, without transitions (summaries)."""
+        """Jobs matching every given filter, sorted, without transitions (summaries); ``after`` (a
+        ``list_position``) starts after that job in the order."""
         query = select(TrainingJobRow)
         if name_contains:
             query = query.where(
@@ -171,7 +186,9 @@ class Store:
         order = column.asc() if ascending else column.desc()
         # The name breaks ties so that pages never overlap or skip a job.
         tiebreak = TrainingJobRow.name.asc() if ascending else TrainingJobRow.name.desc()
-        query = query.order_by(order, tiebreak).offset(offset)
+        if after is not None:
+            query = query.where(past(column, TrainingJobRow.name, after, ascending))
+        query = query.order_by(order, tiebreak)
         if limit is not None:
             query = query.limit(limit)
         with self._read() as s:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trainplane.errors import ResourceInUse
-from trainplane.store.repository import Store
+from trainplane.store.repository import Store, past
 from trainplane.store.tables import TagRow
 from trainplane.store.tuning_tables import TuningChildRow, TuningJobRow
 
@@ -26,6 +26,13 @@ _SORT: dict[str, Any] = {
     "CreationTime": TuningJobRow.creation_time,
     "Status": TuningJobRow.status,
 }
+
+
+def tuning_list_position(job: TuningJob, sort_by: str) -> tuple[Any, str]:
+    """Where ``job`` stands in ``list_tuning_jobs`` sorted by ``sort_by``: its ``after``."""
+    key = job.name.lower()  # the stored key: names are unique regardless of case
+    value = {"Name": key, "CreationTime": job.creation_time, "Status": job.status}[sort_by]
+    return value, key
 
 
 @dataclass(frozen=True)
@@ -120,9 +127,11 @@ class TuningStore:
         modified_before: float | None = None,
         sort_by: str = "Name",
         ascending: bool = True,
-        offset: int = 0,
+        after: tuple[Any, ...] | None = None,
         limit: int | None = None,
     ) -> list[TuningJob]:
+        """Tuning jobs matching every filter, sorted; ``after`` (a ``tuning_list_position``) starts
+        after that job in the order."""
         query = select(TuningJobRow)
         if name_contains:
             query = query.where(TuningJobRow.key.contains(name_contains.lower(), autoescape=True))
@@ -130,17 +139,19 @@ class TuningStore:
             query = query.where(TuningJobRow.status == status_equals)
         if statuses is not None:
             query = query.where(TuningJobRow.status.in_(list(statuses)))
-        for column, bound, after in (
+        for column, bound, lower in (
             (TuningJobRow.creation_time, creation_after, True),
             (TuningJobRow.creation_time, creation_before, False),
             (TuningJobRow.last_modified_time, modified_after, True),
             (TuningJobRow.last_modified_time, modified_before, False),
         ):
             if bound is not None:
-                query = query.where(column > bound if after else column < bound)
+                query = query.where(column > bound if lower else column < bound)
         order = _SORT[sort_by]
         tiebreak = TuningJobRow.key.asc() if ascending else TuningJobRow.key.desc()
-        query = query.order_by(order.asc() if ascending else order.desc(), tiebreak).offset(offset)
+        if after is not None:
+            query = query.where(past(order, TuningJobRow.key, after, ascending))
+        query = query.order_by(order.asc() if ascending else order.desc(), tiebreak)
         if limit is not None:
             query = query.limit(limit)
         with self._read() as s:
