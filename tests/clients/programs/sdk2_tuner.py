@@ -68,8 +68,7 @@ client.create_hyper_parameter_tuning_job(
         "StoppingCondition": {"MaxRuntimeInSeconds": 600},
     },
 )
-plain = HyperparameterTuner.attach(plain_name, sagemaker_session=session)
-client.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=plain_name)
+plain = HyperparameterTuner.attach(plain_name, sagemaker_session=session)  # its one short child may run on
 print(
     json.dumps(
         {
