@@ -35,7 +35,7 @@ def test_env_points_every_client_service_at_the_running_server(
     write_state(tmp_path, state)
     assert main(["--home", str(tmp_path), "env"]) == 0
     exports = _exports(capsys.readouterr().out)
-    for service in ("SAGEMAKER", "CLOUDWATCH_LOGS", "LOGS", "STS", "IAM"):
+    for service in ("SAGEMAKER", "CLOUDWATCH_LOGS", "LOGS", "CLOUDWATCH", "STS", "IAM"):
         assert exports[f"AWS_ENDPOINT_URL_{service}"] == "http://127.0.0.1:9999"  # wildcard -> loopback
     assert exports["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:9333"
     assert exports["AWS_ACCESS_KEY_ID"] in (tmp_path / "credentials").read_text()

@@ -22,6 +22,10 @@ def test_builtin_xgboost_estimator_fits_with_logs_and_attaches(sdk_programs: dic
         "num_round": "10",
         "eval_metric": "auc",
     }
+    # TrainingJobAnalytics reads the job's metric from CloudWatch (GetMetricStatistics, 1-minute averages)
+    assert result["analytics_columns"] == ["metric_name", "timestamp", "value"]
+    assert result["analytics_metrics"] == ["train:auc"]
+    assert result["analytics_values"] and all(0.5 < v <= 1.0 for v in result["analytics_values"])
 
 
 def test_sklearn_script_mode_with_source_dir_fits(sdk_programs: dict[str, Program]) -> None:

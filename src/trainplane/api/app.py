@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from trainplane.api import query
+from trainplane.api import cbor_rpc, query
 from trainplane.api.auth import Caller, SignedRequest, SigV4Verifier
 from trainplane.api.errors import RequestTooLarge, SerializationError, UnknownOperation
 from trainplane.api.handlers import Operation
@@ -140,6 +140,9 @@ class ApiApplication:
             "application/x-www-form-urlencoded"
         )
         service = _signing_service(headers) or "sts"
+        rpc_target = cbor_rpc.target_of(request.url.path) if request.method == "POST" else None
+        if rpc_target is not None:
+            return await self._rpc_v2_cbor(request, headers, rpc_target, request_id)
         try:
             if request.method != "POST" or request.url.path != "/":
                 raise UnknownOperation(f"No operation is served at {request.method} {request.url.path}.")
@@ -166,6 +169,27 @@ class ApiApplication:
         except Exception:
             log.exception("request %s failed", request_id)
             return self._error(InternalFailure("An internal error occurred."), is_query, service, request_id)
+
+    async def _rpc_v2_cbor(
+        self, request: Request, headers: dict[str, str], target: str, request_id: str
+    ) -> Response:
+        """A Smithy RPC v2 CBOR call (CloudWatch): same checks, CBOR in and out."""
+        try:
+            body = await _read_body(request)
+            self._authenticate(_signed_request(request, headers, body))
+            operation = self.operations.get(target)
+            if operation is None:
+                raise UnknownOperation(f"Unknown operation {target!r}.")
+            params = cbor_rpc.decode(body)
+            loop = asyncio.get_running_loop()
+            # Handlers return timestamps as datetimes, which CBOR carries as they are (tag 1).
+            result = await loop.run_in_executor(self._executor, operation.call, params)
+            return cbor_rpc.answer(200, result, request_id)
+        except ApiError as error:
+            return cbor_rpc.error(error, request_id)
+        except Exception:
+            log.exception("request %s failed", request_id)
+            return cbor_rpc.error(InternalFailure("An internal error occurred."), request_id)
 
     def _authenticate(self, request: SignedRequest) -> Caller:
         if self.verifier is None:

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from trainplane.api.logs import LogsService
+from trainplane.api.metrics import MetricsService
 from trainplane.service.training import TrainingService
 from trainplane.service.tuning import TuningService
 
 SAGEMAKER_PREFIX = "SageMaker"
 LOGS_PREFIX = "Logs_20140328"
+CLOUDWATCH_PREFIX = "GraniteServiceVersion20100801"  # CloudWatch's RPC v2 service name (cbor_rpc)
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,7 @@ def logs_operations(logs: LogsService) -> dict[str, Operation]:
         "logs",
         {"DescribeLogStreams": logs.describe_log_streams, "GetLogEvents": logs.get_log_events},
     )
+
+
+def metrics_operations(metrics: MetricsService) -> dict[str, Operation]:
+    return _table(CLOUDWATCH_PREFIX, "cloudwatch", {"GetMetricStatistics": metrics.get_metric_statistics})

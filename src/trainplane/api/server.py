@@ -5,8 +5,14 @@ from __future__ import annotations
 from trainplane.api.app import ApiApplication
 from trainplane.api.auth import SigV4Verifier
 from trainplane.api.credentials import Credentials
-from trainplane.api.handlers import logs_operations, training_operations, tuning_operations
+from trainplane.api.handlers import (
+    logs_operations,
+    metrics_operations,
+    training_operations,
+    tuning_operations,
+)
 from trainplane.api.logs import LogsService
+from trainplane.api.metrics import MetricsService
 from trainplane.platform import Platform
 
 
@@ -18,6 +24,7 @@ def build_api(platform: Platform, credentials: Credentials | None) -> ApiApplica
         **training_operations(platform.training),
         **tuning_operations(platform.tuning),
         **logs_operations(logs),
+        **metrics_operations(MetricsService(platform.store)),
     }
     verifier = SigV4Verifier(credentials.secrets) if credentials is not None else None
     workers = 1 if settings.database_url.startswith("sqlite") else 8

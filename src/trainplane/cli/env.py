@@ -25,7 +25,7 @@ from trainplane.settings import Settings, load_settings
 
 # botocore derives the variable from the service ID: CloudWatch Logs reads ..._CLOUDWATCH_LOGS; the
 # shorter ..._LOGS is exported too, as other tools (and our docs) use that name.
-API_SERVICES = ("SAGEMAKER", "CLOUDWATCH_LOGS", "LOGS", "STS", "IAM")
+API_SERVICES = ("SAGEMAKER", "CLOUDWATCH_LOGS", "LOGS", "CLOUDWATCH", "STS", "IAM")
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

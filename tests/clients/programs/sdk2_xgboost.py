@@ -1,4 +1,5 @@
-"""SDK v2: built-in XGBoost Estimator.fit() with logs, then Estimator.attach. argv: job-name train-s3-uri.
+"""SDK v2: built-in XGBoost Estimator.fit() with logs, Estimator.attach, TrainingJobAnalytics (CloudWatch).
+argv: job-name train-s3-uri.
 
 Prints one JSON line with what the SDK reported, for the test to check.
 """
@@ -24,6 +25,9 @@ estimator = Estimator(
 )  # no role: SageMaker.TrainingJob.RoleArn in the config file supplies it
 estimator.fit({"train": TrainingInput(train_uri, content_type="text/csv")}, job_name=job_name, logs="All")
 attached = Estimator.attach(job_name, sagemaker_session=session)
+frame = sagemaker.TrainingJobAnalytics(
+    job_name, metric_names=["train:auc"], sagemaker_session=session
+).dataframe()
 print(
     json.dumps(
         {
@@ -33,6 +37,9 @@ print(
             "attached_image": attached.image_uri,
             "attached_hyperparameters": attached.hyperparameters(),
             "status": session.describe_training_job(job_name)["TrainingJobStatus"],
+            "analytics_columns": sorted(frame.columns),
+            "analytics_metrics": sorted(set(frame["metric_name"])),
+            "analytics_values": [float(v) for v in frame["value"]],
         }
     )
 )
