@@ -52,6 +52,14 @@ def log_lines(home: Path, name: str) -> list[str]:
         return [e.message for e in tp.log_events(name)]
 
 
+def kill_control_plane_once_logged(home: Path, request: dict[str, Any], line: str, tmp_path: Path) -> None:
+    """Run ``request`` under a control plane of its own and SIGKILL it once the job has logged ``line``."""
+    control = start_control_plane(home, request, tmp_path)
+    wait_for(lambda: line in log_lines(home, request["TrainingJobName"]))
+    control.send_signal(signal.SIGKILL)
+    control.wait()
+
+
 def test_a_running_job_is_adopted_and_completes_after_the_control_plane_is_killed(tmp_path: Path) -> None:
     home = tmp_path / "home"
     code = """
@@ -61,10 +69,7 @@ def test_a_running_job_is_adopted_and_completes_after_the_control_plane_is_kille
             time.sleep(0.5)
         open(os.path.join(os.environ["SM_MODEL_DIR"], "done"), "w").close()
     """
-    control = start_control_plane(home, script_job("adopt-me", tmp_path, code), tmp_path)
-    wait_for(lambda: "step 1" in log_lines(home, "adopt-me"))
-    control.send_signal(signal.SIGKILL)
-    control.wait()
+    kill_control_plane_once_logged(home, script_job("adopt-me", tmp_path, code), "step 1", tmp_path)
     assert agent_pids(home, "adopt-me"), "the agent should survive its control plane"
     with TrainPlane(home=home) as tp:
         description = tp.wait_for_training_job("adopt-me", timeout=60)
@@ -81,10 +86,7 @@ def test_a_job_whose_process_vanished_is_failed_with_a_clear_reason(tmp_path: Pa
         print("running", flush=True)
         time.sleep(600)
     """
-    control = start_control_plane(home, script_job("vanished", tmp_path, code), tmp_path)
-    wait_for(lambda: "running" in log_lines(home, "vanished"))
-    control.send_signal(signal.SIGKILL)
-    control.wait()
+    kill_control_plane_once_logged(home, script_job("vanished", tmp_path, code), "running", tmp_path)
     for pid in agent_pids(home, "vanished"):
         for process in [*psutil.Process(pid).children(recursive=True), psutil.Process(pid)]:
             process.kill()
@@ -109,10 +111,7 @@ def test_a_vanished_job_is_rerun_under_its_retry_strategy(tmp_path: Path) -> Non
             time.sleep(600)
     """
     request = script_job("retried", tmp_path, code, RetryStrategy={"MaximumRetryAttempts": 1})
-    control = start_control_plane(home, request, tmp_path)
-    wait_for(lambda: "first attempt" in log_lines(home, "retried"))
-    control.send_signal(signal.SIGKILL)
-    control.wait()
+    kill_control_plane_once_logged(home, request, "first attempt", tmp_path)
     for pid in agent_pids(home, "retried"):
         for process in [*psutil.Process(pid).children(recursive=True), psutil.Process(pid)]:
             process.kill()
@@ -168,10 +167,7 @@ def test_a_job_that_ended_while_no_control_plane_ran_is_not_billed_for_the_downt
             print(f"step {step}", flush=True)
             time.sleep(0.5)
     """
-    control = start_control_plane(home, script_job("downtime", tmp_path, code), tmp_path)
-    wait_for(lambda: "step 1" in log_lines(home, "downtime"))
-    control.send_signal(signal.SIGKILL)
-    control.wait()
+    kill_control_plane_once_logged(home, script_job("downtime", tmp_path, code), "step 1", tmp_path)
     wait_for(lambda: not agent_pids(home, "downtime"))  # the job ended with nobody watching
     time.sleep(8)  # the control plane stays down a while longer
     with TrainPlane(home=home) as tp:
