@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tarfile
 import time
@@ -245,3 +246,26 @@ def test_a_launch_that_raises_fails_the_job_with_a_reason_instead_of_leaving_it_
     monkeypatch.undo()  # the next job launches as usual: the platform was not wedged
     tp.create_training_job(**script_job("launches", tmp_path, "print(1)"))
     assert tp.wait_for_training_job("launches", timeout=60)["TrainingJobStatus"] == "Completed"
+
+
+def test_the_machines_pythonpath_reaches_scripts_after_the_code_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = tmp_path / "site-lib"
+    library.mkdir()
+    (library / "team_helpers.py").write_text("GREETING = 'from the machine'\n")
+    monkeypatch.setenv("PYTHONPATH", str(library))
+    code = """
+        import os, team_helpers
+        print(team_helpers.GREETING, flush=True)
+        print("path", os.environ["PYTHONPATH"], flush=True)
+    """
+    with TrainPlane(environ={"TRAINPLANE_HOME": str(tmp_path / "home")}) as tp:
+        tp.create_training_job(**script_job("machine-path", tmp_path, code))
+        description = tp.wait_for_training_job("machine-path", timeout=120)
+        lines = [e.message for e in tp.log_events("machine-path")]
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    assert "from the machine" in lines
+    (path_line,) = [line for line in lines if line.startswith("path ")]
+    entries = path_line.removeprefix("path ").split(os.pathsep)
+    assert entries[0].endswith("/code") and entries[-1] == str(library)

@@ -176,6 +176,13 @@ class Agent:
                 distributed=self.spec.get("distributed"),
             )
         )
+        # The machine's own PYTHONPATH is the "image's": kept after the job's (code dir, Environment), as
+        # a pre-loaded interpreter, which inherited it, keeps it too.
+        inherited = os.environ.get("PYTHONPATH")
+        if inherited:
+            env["PYTHONPATH"] = (
+                f"{env['PYTHONPATH']}{os.pathsep}{inherited}" if env.get("PYTHONPATH") else inherited
+            )
         for key, value in program.extra_env.items():
             env[key] = f"{value}{os.pathsep}{env[key]}" if key == "PYTHONPATH" and env.get(key) else value
         env["PYTHONUNBUFFERED"] = "1"
