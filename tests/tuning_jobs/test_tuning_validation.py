@@ -459,3 +459,24 @@ def test_describe_fills_in_the_defaults_the_sdk_reads(rig: Rig) -> None:
     rig.create(multi(rig))
     (first, _) = rig.describe("multi")["TrainingJobDefinitions"]
     assert first["HyperParameterRanges"]["IntegerParameterRanges"] == []
+
+
+@pytest.mark.parametrize("value", ["abc", "5 USD", "nan", "inf", "0", "-1"])
+def test_a_spend_cap_that_is_not_a_positive_amount_is_refused(rig: Rig, value: str) -> None:
+    request = tuning_request("cap", rig.tmp_path)
+    request["Tags"] = [{"Key": "trainplane:max-cost-usd", "Value": value}]
+    rejects(
+        rig,
+        request,
+        ValidationError,
+        "The tag trainplane:max-cost-usd must be a dollar amount greater than 0",
+    )
+
+
+def test_the_cost_aware_tag_is_true_or_false_and_for_bayesian_only(rig: Rig) -> None:
+    request = tuning_request("aware", rig.tmp_path, strategy="Bayesian")
+    request["Tags"] = [{"Key": "trainplane:cost-aware-acquisition", "Value": "maybe"}]
+    rejects(rig, request, ValidationError, "must be true or false, got 'maybe'")
+    request = tuning_request("aware", rig.tmp_path, strategy="Random")
+    request["Tags"] = [{"Key": "trainplane:cost-aware-acquisition", "Value": "true"}]
+    rejects(rig, request, ValidationError, "applies to the Bayesian strategy only, not Random")

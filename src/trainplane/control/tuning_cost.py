@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from trainplane.service.tuning_definitions import BUDGET_TAG
 from trainplane.spot import billing
 from trainplane.store.tuning_repository import TuningJob
 
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from trainplane.control.tuning_snapshot import ChildState
     from trainplane.service.tuning import TuningService
 
-BUDGET_TAG = "trainplane:max-cost-usd"
 REASON = "trainplane:MaxCostUSD"
 
 

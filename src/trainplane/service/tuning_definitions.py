@@ -206,6 +206,9 @@ def strategy_seed(request: Mapping[str, Any], position: int) -> int | None:
 
 
 COST_AWARE_TAG = "trainplane:cost-aware-acquisition"
+BUDGET_TAG = (
+    "trainplane:max-cost-usd"  # trainplane extension: the tuning job's spend cap (control.tuning_cost)
+)
 
 
 def cost_aware(request: Mapping[str, Any]) -> bool:

@@ -9,12 +9,20 @@ all definitions of a multi-definition job share one objective Type (else no job 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from trainplane.errors import ResourceLimitExceeded, ValidationError
 from trainplane.service.training_rules import check_metric_definitions
-from trainplane.service.tuning_definitions import OBJECTIVE_KEY, Definition, definitions, objective_regex
+from trainplane.service.tuning_definitions import (
+    BUDGET_TAG,
+    COST_AWARE_TAG,
+    OBJECTIVE_KEY,
+    Definition,
+    definitions,
+    objective_regex,
+)
 from trainplane.tuning import RangeError, SearchSpace, grid_size, make_strategy, parse_parameter_ranges
 
 MAX_PARALLEL_QUOTA = 10
@@ -40,7 +48,32 @@ def check_create_tuning_job(request: Mapping[str, Any]) -> list[SearchSpace]:
             f"The number of environment variables ({environment}) across all training job definitions "
             f"exceeds the maximum of {MAX_ENVIRONMENT}."
         )
+    _check_extension_tags(request)
     return spaces
+
+
+def _check_extension_tags(request: Mapping[str, Any]) -> None:
+    """trainplane's extension tags change what the job does, so a value they cannot mean is refused
+    (a typo would otherwise switch the cap off, or a cap of 0 launch nothing and report Completed)."""
+    strategy = request["HyperParameterTuningJobConfig"]["Strategy"]
+    for tag in request.get("Tags") or []:
+        key, value = tag.get("Key"), str(tag.get("Value", ""))
+        if key == BUDGET_TAG:
+            try:
+                cap = float(value)
+            except ValueError:
+                cap = math.nan
+            if not (math.isfinite(cap) and cap > 0):
+                raise ValidationError(
+                    f"The tag {BUDGET_TAG} must be a dollar amount greater than 0, got {value!r}."
+                )
+        elif key == COST_AWARE_TAG:
+            if value.lower() not in ("true", "false"):
+                raise ValidationError(f"The tag {COST_AWARE_TAG} must be true or false, got {value!r}.")
+            if value.lower() == "true" and strategy != "Bayesian":
+                raise ValidationError(
+                    f"The tag {COST_AWARE_TAG} applies to the Bayesian strategy only, not {strategy}."
+                )
 
 
 def _check_form(request: Mapping[str, Any]) -> None:
