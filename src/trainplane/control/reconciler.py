@@ -270,9 +270,8 @@ class Reconciler:
         attempts = self.store.attempts(job.name)
         number = len(attempts) + 1
         launches = plans.attempt_plan(job, number, self.settings, int(self.machine.cpus))
-        self.executor.kill_unrecorded(
-            launches
-        )  # a launch of this attempt whose record never reached the store
+        # An earlier launch of this attempt whose record never reached the store left these running.
+        self.executor.kill_unrecorded(launches)
         clear_stale_attempt(plans.attempt_dir(self.settings, job.name, number), self.settings.jobs_root)
         restart: dict[str, Any] = {}
         if spot.is_spot(job) and not on_spot and all(a.spot for a in attempts):

@@ -132,7 +132,8 @@ class LocalExecutor:
     def kill_unrecorded(self, hosts: list[HostLaunch]) -> None:
         for launch in hosts:
             record = _read_json(launch.agent_dir / LAUNCH_RECORD)
-            if record and _recorded_agent_lives(record):
+            # Only a record that can tell its agent from a process that reused the pid.
+            if record and record.get("create_time") is not None and self._alive(record):
                 self.kill(record)
 
     def _spawn(self, agent_dir: Path, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -328,14 +329,6 @@ def _create_time(pid: int) -> float | None:
         return psutil.Process(pid).create_time()
     except psutil.Error:
         return None
-
-
-def _recorded_agent_lives(record: dict[str, Any]) -> bool:
-    """Whether the record's pid is still its agent (a pid reused by another process is not)."""
-    try:
-        return record.get("create_time") is not None and _matches(psutil.Process(record["pid"]), record)
-    except psutil.Error:
-        return False
 
 
 def _matches(process: psutil.Process, record: dict[str, Any]) -> bool:
