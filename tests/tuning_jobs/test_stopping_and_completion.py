@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from tuning_helpers import tuning_request
 from tuning_rig import Rig
@@ -41,10 +43,20 @@ def test_auto_early_stopping_stops_a_child_worse_than_the_median(rig: Rig, early
     assert stopped["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == 5.0  # type: ignore[index]
 
 
-def test_hyperband_stops_a_child_at_max_resource_and_keeps_its_last_value(rig: Rig) -> None:
-    request = tuning_request(
-        "hb", rig.tmp_path, strategy="Hyperband", max_jobs=2, parallel=2, static={"epochs": "3"}
+def _hyperband(rig: Rig, name: str, epochs: str) -> dict[str, Any]:
+    return tuning_request(
+        name,
+        rig.tmp_path,
+        strategy="Hyperband",
+        max_jobs=2,
+        parallel=2,
+        static={"epochs": epochs},
+        StrategyConfig={"HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": 3}},
     )
+
+
+def test_hyperband_stops_a_child_at_max_resource_and_keeps_its_last_value(rig: Rig) -> None:
+    request = _hyperband(rig, "hb", epochs="10")  # the child would train past MaxResource
     rig.create(request)
     rig.tick()
     child = rig.active()[0]
@@ -58,6 +70,20 @@ def test_hyperband_stops_a_child_at_max_resource_and_keeps_its_last_value(rig: R
     rig.tick()
     summary = objective_of(rig, "hb", child.name)
     assert summary["TrainingJobStatus"] == "Stopped"
+    assert summary["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == 0.7  # type: ignore[index]
+
+
+def test_hyperband_leaves_a_child_that_ends_at_max_resource_to_complete(rig: Rig) -> None:
+    rig.create(_hyperband(rig, "hbdone", epochs="3"))
+    rig.tick()
+    child = rig.active()[0]
+    rig.report(child.name, 0.9, 0.8, 0.7)
+    rig.tick()
+    assert rig.store.get_training_job(child.name).status == "InProgress"  # type: ignore[union-attr]
+    rig.finish(child.name)
+    rig.tick()
+    summary = objective_of(rig, "hbdone", child.name)
+    assert summary["TrainingJobStatus"] == "Completed"
     assert summary["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == 0.7  # type: ignore[index]
 
 

@@ -51,6 +51,7 @@ def make_strategy(
             min_resource=int(min_resource) if min_resource is not None else None,
             max_resource=int(max_resource),
             seed=seed,
+            static_hyperparameters=static_hyperparameters,
         )
     raise RangeError(f"Strategy '{name}' is not one of Bayesian, Random, Hyperband, Grid.")
 
