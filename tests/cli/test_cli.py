@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from rich.console import Console
 
 from jobs_helpers import script_job
 from trainplane import TrainPlane, TrainplaneError
@@ -184,6 +185,25 @@ def test_a_stopped_tuning_job_ends_with_its_status_not_the_status_twice(
         "trainplane: tuning job t Stopped",
         "trainplane: tuning job t Failed: All 2 jobs failed.",
     ]
+
+
+def test_children_of_a_multi_definition_job_show_their_definition() -> None:
+    summary = {"TrainingJobStatus": "Completed", "TunedHyperParameters": {"x": "0.5"}}
+    items = [
+        {**summary, "TrainingJobName": "m-001-aaaaaaaa", "TrainingJobDefinitionName": "defA"},
+        {**summary, "TrainingJobName": "m-002-bbbbbbbb", "TrainingJobDefinitionName": "defB"},
+    ]
+    console = Console(width=200, record=True)
+    console.print(tuning.children_table(items))
+    rows = console.export_text().splitlines()
+    assert rows[0].split()[:3] == ["TRAINING", "JOB", "DEFINITION"]
+    assert rows[1].split()[:2] == ["m-001-aaaaaaaa", "defA"] and rows[2].split()[:2] == [
+        "m-002-bbbbbbbb",
+        "defB",
+    ]
+    single = Console(width=200, record=True)
+    single.print(tuning.children_table([{**summary, "TrainingJobName": "s-001-cccccccc"}]))
+    assert "DEFINITION" not in single.export_text()
 
 
 def test_jobs_logs_prints_every_line_of_a_long_log(tmp_path: Path) -> None:

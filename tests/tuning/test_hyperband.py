@@ -218,24 +218,3 @@ def test_the_projection_never_rescues_a_trial_that_got_worse_or_diverged():
     diverged = _trial("diverged", _curve({1: 0.9, 4: float("nan")}, 9))
     for trial in (worse, diverged):
         assert strategy.should_stop(trial, _rung_9_history(trial, finished_end=0.2)) is True
-
-
-def test_a_trial_whose_own_epochs_end_at_max_resource_is_left_to_complete():
-    static = {"epochs": "9"}
-    strategy = HyperbandStrategy(SPACE, min_resource=1, max_resource=9, seed=0, static_hyperparameters=static)
-    at_end = _trial("end", [0.5] * 9)
-    assert strategy.should_stop(at_end, History((at_end,))) is False
-    assert strategy.should_stop(_trial("past", [0.5] * 10), History()) is True
-
-
-def test_a_trial_that_would_train_past_max_resource_is_stopped_there():
-    strategy = HyperbandStrategy(
-        SPACE, min_resource=1, max_resource=9, seed=0, static_hyperparameters={"epochs": "30"}
-    )
-    assert strategy.should_stop(_trial("t", [0.5] * 9), History()) is True
-    longer = Trial("tuned", {"lr": "0.5", "epochs": "9"}, TrialStatus.RUNNING, intermediate=[0.5] * 9)
-    assert strategy.should_stop(longer, History()) is False  # a tuned epoch count overrides the static one
-    built = make_strategy(
-        "Hyperband", SPACE, hyperband={"MaxResource": 9}, static_hyperparameters={"num_round": "9"}
-    )
-    assert built.should_stop(_trial("x", [0.5] * 9), History()) is False

@@ -31,6 +31,9 @@ def test_a_spent_budget_stops_running_children_and_launching(rig: Rig) -> None:
     description = rig.describe("budget")
     assert description["HyperParameterTuningJobStatus"] == "Completed"
     assert sum(description["TrainingJobStatusCounters"].values()) == 2
+    reason = description["TrainplaneCompletionReason"]
+    assert reason["Code"] == "trainplane:MaxCostUSD"
+    assert "dollar budget set by the trainplane:max-cost-usd tag is spent" in reason["Message"]
 
 
 def test_without_the_tag_cost_does_not_limit_a_tuning_job(rig: Rig) -> None:
@@ -40,3 +43,8 @@ def test_without_the_tag_cost_does_not_limit_a_tuning_job(rig: Rig) -> None:
         ran_for(rig, job.name, 3600)
     description = rig.run("free", lambda hps: [0.5])
     assert description["TrainingJobStatusCounters"]["Completed"] == 4
+    assert description["TrainplaneCompletionReason"]["Code"] == "MaxNumberOfTrainingJobs"
+    assert (
+        description["TrainplaneCompletionReason"]["Message"]
+        == "All 4 training jobs ran (MaxNumberOfTrainingJobs)."
+    )

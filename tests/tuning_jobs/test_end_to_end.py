@@ -84,3 +84,6 @@ def test_tune_shows_the_leaderboard_and_exits_zero_when_completed(
     assert "cli-001-" in out and "Completed cli." in out
     # Piped, the leaderboard's last row and the summary after it are lines of their own.
     assert any(line.startswith("Best: cli-001-") for line in out.splitlines()), out
+    assert "All 1 training jobs ran (MaxNumberOfTrainingJobs)." in out
+    assert main(["--home", str(tmp_path / "home"), "tuning", "describe", "cli"]) == 0
+    assert "Ended by: All 1 training jobs ran (MaxNumberOfTrainingJobs)." in capsys.readouterr().out

@@ -16,6 +16,13 @@ def finish_with(rig: Rig, name: str, *values: float) -> None:
     rig.finish(name)
 
 
+def assert_ended_by(description: dict[str, Any], code: str, words: str) -> None:
+    """The trainplane extension TrainplaneCompletionReason names why the job stopped launching."""
+    reason = description["TrainplaneCompletionReason"]
+    assert reason["Code"] == code
+    assert words in reason["Message"]
+
+
 def objective_of(rig: Rig, tuning: str, child: str) -> dict[str, object]:
     return next(c for c in rig.children(tuning) if c["TrainingJobName"] == child)
 
@@ -41,6 +48,30 @@ def test_auto_early_stopping_stops_a_child_worse_than_the_median(rig: Rig, early
     stopped = objective_of(rig, "es", laggard.name)
     assert stopped["ObjectiveStatus"] == "Succeeded"
     assert stopped["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == 5.0  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("epochs", "stopped"), [("1", False), ("5", True)])
+def test_auto_early_stopping_leaves_a_child_in_its_last_epoch_to_end(
+    rig: Rig, epochs: str, stopped: bool
+) -> None:
+    request = tuning_request(
+        "last",
+        rig.tmp_path,
+        max_jobs=4,
+        parallel=4,
+        static={"epochs": epochs},
+        TrainingJobEarlyStoppingType="Auto",
+    )
+    rig.create(request)
+    rig.tick()
+    a, b, c, laggard = rig.active()
+    for good in (a, b, c):
+        finish_with(rig, good.name, 0.2)
+    rig.tick()
+    rig.report(laggard.name, 5.0)  # as bad as above, but with epochs=1 it is the child's last report
+    rig.tick()
+    status = rig.store.get_training_job(laggard.name).status  # type: ignore[union-attr]
+    assert status == ("Stopping" if stopped else "InProgress")
 
 
 def _hyperband(rig: Rig, name: str, epochs: str) -> dict[str, Any]:
@@ -102,6 +133,7 @@ def test_reaching_the_target_objective_ends_launching(rig: Rig) -> None:
     description = rig.describe("target")
     assert description["HyperParameterTuningJobStatus"] == "Completed"
     assert sum(description["TrainingJobStatusCounters"].values()) == 2
+    assert_ended_by(description, "TargetObjectiveMetricValue", "reached TargetObjectiveMetricValue (0.5)")
 
 
 def test_best_objective_not_improving_completes_and_reports_the_count(rig: Rig) -> None:
@@ -113,6 +145,7 @@ def test_best_objective_not_improving_completes_and_reports_the_count(rig: Rig) 
     assert description["HyperParameterTuningJobStatus"] == "Completed"
     assert description["TuningJobCompletionDetails"]["NumberOfTrainingJobsObjectiveNotImproving"] == 3
     assert description["TrainingJobStatusCounters"]["Completed"] == 4
+    assert_ended_by(description, "BestObjectiveNotImproving", "did not improve over 3 training jobs")
 
 
 def test_convergence_detection_completes_with_its_time(rig: Rig) -> None:
@@ -123,6 +156,7 @@ def test_convergence_detection_completes_with_its_time(rig: Rig) -> None:
     description = rig.run("conv", lambda hps: [1.0])
     assert "ConvergenceDetectedTime" in description["TuningJobCompletionDetails"]
     assert sum(description["TrainingJobStatusCounters"].values()) < 40
+    assert_ended_by(description, "ConvergenceDetected", "converged")
 
 
 def test_max_runtime_stops_running_children_and_completes(rig: Rig) -> None:
@@ -140,6 +174,7 @@ def test_max_runtime_stops_running_children_and_completes(rig: Rig) -> None:
     assert description["HyperParameterTuningJobStatus"] == "Completed"
     assert description["TrainingJobStatusCounters"]["Stopped"] == 2
     assert description["ConsumedResources"]["RuntimeInSeconds"] >= 150
+    assert_ended_by(description, "MaxRuntimeInSeconds", "MaxRuntimeInSeconds (120 s)")
 
 
 def test_stop_stops_children_launches_nothing_more_and_ends_stopped(rig: Rig) -> None:
@@ -154,6 +189,7 @@ def test_stop_stops_children_launches_nothing_more_and_ends_stopped(rig: Rig) ->
     assert description["HyperParameterTuningJobStatus"] == "Stopped"
     assert description["TrainingJobStatusCounters"]["Stopped"] == 2
     assert "HyperParameterTuningEndTime" in description
+    assert_ended_by(description, "StopHyperParameterTuningJob", "stopped")
     with pytest.raises(ValidationError, match="in status Stopped"):
         rig.service.stop_hyper_parameter_tuning_job({"HyperParameterTuningJobName": "halt"})
 

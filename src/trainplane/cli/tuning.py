@@ -89,13 +89,17 @@ def all_children(client: TrainPlane, name: str) -> list[dict[str, Any]]:
 
 def children_table(items: list[dict[str, Any]], title: str | None = None) -> Table:
     table = Table(box=None, header_style="bold", title=title, title_justify="left")
-    for column in ("TRAINING JOB", "STATUS", "OBJECTIVE", "HYPERPARAMETERS"):
+    # Only multi-definition jobs name each child's definition; there the column tells the rows apart.
+    by_definition = any("TrainingJobDefinitionName" in item for item in items)
+    columns = ("TRAINING JOB", "DEFINITION") if by_definition else ("TRAINING JOB",)
+    for column in (*columns, "STATUS", "OBJECTIVE", "HYPERPARAMETERS"):
         table.add_column(column)
     for item in items:
         metric = item.get("FinalHyperParameterTuningJobObjectiveMetric")
         tuned = ", ".join(f"{k}={_short(v)}" for k, v in sorted(item["TunedHyperParameters"].items()))
         value = f"{metric['Value']:.6g}" if metric else "-"
-        table.add_row(item["TrainingJobName"], item["TrainingJobStatus"], value, tuned)
+        definition = (item.get("TrainingJobDefinitionName", "-"),) if by_definition else ()
+        table.add_row(item["TrainingJobName"], *definition, item["TrainingJobStatus"], value, tuned)
     return table
 
 
@@ -138,6 +142,9 @@ def _report_end(description: dict[str, Any], console: Console) -> int:
     if best is not None:
         metric = best.get("FinalHyperParameterTuningJobObjectiveMetric", {})
         console.print(f"Best: {best['TrainingJobName']} {metric.get('MetricName')}={metric.get('Value')}")
+    ending = description.get("TrainplaneCompletionReason")
+    if ending is not None and status != "Failed":
+        console.print(ending["Message"])
     if status == "Completed":
         console.print(f"Completed {description['HyperParameterTuningJobName']}.")
         return 0
@@ -170,6 +177,9 @@ def run_tuning(args: argparse.Namespace, client: TrainPlane, console: Console) -
             output.print_json(description)
         else:
             console.print(leaderboard(client, args.name, top=10))
+            ending = description.get("TrainplaneCompletionReason")
+            if ending is not None:
+                console.print(f"Ended by: {ending['Message']}")
         return 0
     items = all_children(client, args.name)
     if args.output == "json":

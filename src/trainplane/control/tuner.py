@@ -45,6 +45,7 @@ from trainplane.tuning import (
     Trial,
     TrialStatus,
     check_completion,
+    epoch_count,
     parse_parameter_ranges,
 )
 
@@ -158,6 +159,11 @@ class Tuner:
                 continue
             driven.checked[trial.id] = epochs
             position = next(i for i, d in enumerate(defs) if d.name == state.child.definition_name)
+            own = epoch_count({**defs[position].static, **trial.config})
+            if own is not None and epochs >= own:
+                # It has trained every epoch and is ending by itself: a stop now would race that end,
+                # so the same child would end Completed or Stopped by chance.
+                continue
             history = self._history(driven, states, direction, state.child.definition_name)
             if driven.strategies[position].should_stop(trial, history) or (
                 auto and self._median.should_stop(trial, history)

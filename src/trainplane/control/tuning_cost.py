@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from trainplane.service.tuning_definitions import BUDGET_TAG
+from trainplane.service.tuning_definitions import BUDGET_REASON, BUDGET_TAG
 from trainplane.spot import billing
 from trainplane.store.tuning_repository import TuningJob
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from trainplane.control.tuning_snapshot import ChildState
     from trainplane.service.tuning import TuningService
 
-REASON = "trainplane:MaxCostUSD"
+REASON = BUDGET_REASON
 
 
 def budget(service: TuningService, job: TuningJob) -> float | None:

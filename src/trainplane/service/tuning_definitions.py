@@ -209,6 +209,7 @@ COST_AWARE_TAG = "trainplane:cost-aware-acquisition"
 BUDGET_TAG = (
     "trainplane:max-cost-usd"  # trainplane extension: the tuning job's spend cap (control.tuning_cost)
 )
+BUDGET_REASON = "trainplane:MaxCostUSD"  # the completion reason stored once that budget is spent
 
 
 def cost_aware(request: Mapping[str, Any]) -> bool:

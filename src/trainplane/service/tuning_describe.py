@@ -13,6 +13,7 @@ from typing import Any
 
 from trainplane.clock import to_datetime
 from trainplane.service.tuning_definitions import Definition, definitions, echo_definition, echo_ranges
+from trainplane.service.tuning_ending import completion_reason
 from trainplane.states import JobStatus
 from trainplane.store.records import TrainingJob
 from trainplane.store.tuning_repository import TuningChild, TuningJob
@@ -155,6 +156,9 @@ def describe(
     details = completion_details(job.completion)
     if details:
         result["TuningJobCompletionDetails"] = details
+    reason = completion_reason(job)
+    if reason is not None:
+        result["TrainplaneCompletionReason"] = reason  # trainplane extension
     return result
 
 

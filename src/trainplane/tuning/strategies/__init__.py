@@ -11,6 +11,7 @@ from trainplane.tuning.strategies.grid import GridStrategy, grid_size
 from trainplane.tuning.strategies.hyperband import (
     HyperbandStrategy,
     default_min_resource,
+    epoch_count,
     infer_max_resource,
 )
 from trainplane.tuning.strategies.random import RandomStrategy
@@ -51,7 +52,6 @@ def make_strategy(
             min_resource=int(min_resource) if min_resource is not None else None,
             max_resource=int(max_resource),
             seed=seed,
-            static_hyperparameters=static_hyperparameters,
         )
     raise RangeError(f"Strategy '{name}' is not one of Bayesian, Random, Hyperband, Grid.")
 
@@ -67,6 +67,7 @@ __all__ = [
     "Trial",
     "TrialStatus",
     "default_min_resource",
+    "epoch_count",
     "grid_size",
     "infer_max_resource",
     "make_strategy",

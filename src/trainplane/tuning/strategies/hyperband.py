@@ -25,10 +25,8 @@ used as given: rungs start there.
 
 Stopping (``should_stop``), the *stopping* variant of ASHA (no paused trials to resume):
 
-* at ``MaxResource`` a trial is done: stop it, as SageMaker documents, unless its own epoch count
-  (the epochs-like hyperparameter, static or tuned) ends it there anyway. Stopping a child in its
-  last epoch races its own completion, so the same configuration would end Completed or Stopped by
-  chance; one that finishes by itself is left to end Completed. Past ``MaxResource`` it is stopped;
+* at ``MaxResource`` a trial is done: stop (the tuner asks about no child that has trained all of
+  its own epochs: that one ends by itself, Completed);
 * below its bracket's first rung (and below ``MinResource``) it is never stopped;
 * otherwise take the highest rung ``r`` it has reached and rank its *projected final value* (below)
   against those of every other trial of the same bracket that reached ``r``. It continues iff it
@@ -78,10 +76,15 @@ def default_min_resource(max_resource: int, reduction_factor: int = REDUCTION_FA
 
 def infer_max_resource(static_hps: Mapping[str, str]) -> int | None:
     """MaxResource from the first epoch-count static hyperparameter present, or ``None``."""
+    return epoch_count(static_hps)
+
+
+def epoch_count(hyperparameters: Mapping[str, str]) -> int | None:
+    """The epochs (objective reports) a job's first epoch-count hyperparameter sets, or ``None``."""
     for key in EPOCH_KEYS + EXTENSION_KEYS:
-        if key in static_hps:
+        if key in hyperparameters:
             try:
-                value = float(static_hps[key])
+                value = float(hyperparameters[key])
             except ValueError:
                 continue
             if value >= 1 and value == int(value):
@@ -99,7 +102,6 @@ class HyperbandStrategy(Strategy):
         reduction_factor: int = REDUCTION_FACTOR,
         brackets: int = 1,
         seed: int | None = None,
-        static_hyperparameters: Mapping[str, str] | None = None,
     ) -> None:
         if reduction_factor < 2:
             raise RangeError("The Hyperband reduction factor must be at least 2.")
@@ -118,7 +120,6 @@ class HyperbandStrategy(Strategy):
                 f"({max_resource}) <= {MAX_RESOURCE_LIMIT}."
             )
         super().__init__(space, seed=seed)
-        self._static = dict(static_hyperparameters or {})
         self.min_resource, self.max_resource, self.eta = min_resource, max_resource, reduction_factor
         # Integer loop instead of log(): float rounding would drop a bracket when the ratio is exact.
         self.s_max = 0
@@ -162,7 +163,7 @@ class HyperbandStrategy(Strategy):
     def should_stop(self, trial: Trial, history: History) -> bool:
         epochs = len(trial.intermediate)
         if epochs >= self.max_resource:
-            return epochs > self.max_resource or not self.ends_at_max_resource(trial)
+            return True
         position = history.position(trial.id)
         bracket = self.bracket_of(position if position is not None else len(history.trials))
         reached = [r for r in self.rungs(bracket) if max(r, self.min_resource) <= epochs]
@@ -184,12 +185,6 @@ class HyperbandStrategy(Strategy):
         if not math.isfinite(value):
             rank = n
         return rank > n // self.eta
-
-    def ends_at_max_resource(self, trial: Trial) -> bool:
-        """Whether the trial's own epoch count (a tuned value first, else the static one) is at most
-        ``MaxResource``, so that it finishes there without being stopped."""
-        own = infer_max_resource({**self._static, **trial.config})
-        return own is not None and own <= self.max_resource
 
     def continuation_ratio(self, rung: int, history: History) -> float:
         """How much of its improvement over epochs ``rung // eta``..``rung`` a trial typically adds
