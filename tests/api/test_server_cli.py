@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from trainplane.api.state import ServerState, write_state
+from trainplane.api.state import ServerState, read_state, write_state
+from trainplane.cli import server as server_cli
 from trainplane.cli.main import main
 
 
@@ -54,3 +57,36 @@ def test_env_without_a_running_server_warns_and_uses_the_default_port(
     assert "no server is running" in captured.err
     assert _exports(captured.out)["AWS_ENDPOINT_URL_SAGEMAKER"] == "http://127.0.0.1:8750"
     assert "AWS_ENDPOINT_URL_S3" not in _exports(captured.out)
+
+
+def test_a_second_server_on_a_home_in_use_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A process whose command line reads like a server's stands in for the first server.
+    stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "trainplane", "server"])
+    try:
+        write_state(tmp_path, ServerState("127.0.0.1", 18999, None, "sigv4", stand_in.pid))
+        assert main(["--home", str(tmp_path), "server", "--port", "18998"]) == 1
+        assert (
+            f"a server (pid {stand_in.pid}, http://127.0.0.1:18999) already serves home"
+            in capsys.readouterr().err
+        )
+        assert read_state(tmp_path) == ServerState("127.0.0.1", 18999, None, "sigv4", stand_in.pid)
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+
+
+def test_a_state_file_naming_a_process_that_is_not_a_server_does_not_refuse() -> None:
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        assert server_cli._is_server(other.pid) is False
+    finally:
+        other.kill()
+        other.wait()
+    assert server_cli._is_server(other.pid) is False  # gone
+
+
+def test_s3_port_needs_s3_local(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--home", str(tmp_path), "server", "--s3-port", "18997"]) == 2
+    assert "--s3-port needs --s3 local" in capsys.readouterr().err

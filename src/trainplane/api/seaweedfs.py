@@ -6,10 +6,18 @@ that shape this module (measured here): the S3 port answers about 4 s after star
 it ignores SIGTERM for 15-20 s, so stopping waits a little and then kills. Every listener is bound to
 127.0.0.1 and every side service SeaweedFS would start by default (Iceberg, Lance, telemetry) is off.
 S3 requests are checked against the same key pair the API hands to clients.
+
+SeaweedFS belongs to the data plane: like the job processes, it outlives a server that is killed, so
+running jobs keep reaching their data. ``<data_dir>/weed.json`` records its pid, S3 port and
+configuration; the next server adopts a recorded process that still serves this directory with the
+same configuration, and otherwise kills it (it holds the filer's lock, and a second one could not
+start). A fresh process takes the recorded S3 port again when it is free, so clients configured by
+``trainplane env`` keep working across restarts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -24,6 +32,7 @@ from pathlib import Path
 
 from trainplane.api.credentials import KeyPair
 from trainplane.errors import ConfigurationError
+from trainplane.liveness import pid_alive
 
 START_TIMEOUT = 60.0
 # SDK v2 uploads source archives with SSE-KMS, and SeaweedFS refuses SSE-KMS without a key id; its local
@@ -56,6 +65,8 @@ def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
 
 def _free(host: str, port: int) -> bool:
     with socket.socket() as sock:
+        # As weed's own listeners do: a port whose last connections are in TIME_WAIT is free to listen on.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -69,16 +80,20 @@ class SeaweedS3:
     def __init__(self, data_dir: Path, credentials: KeyPair, *, s3_port: int | None = None) -> None:
         self.data_dir = data_dir
         self.credentials = credentials
-        self.s3_port = s3_port or free_ports(1)[0]
+        self._requested_port = s3_port
+        self.s3_port = s3_port or 0
         self.process: subprocess.Popen[bytes] | None = None
+        self._adopted: int | None = None  # pid of a process an earlier server started
 
     @property
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.s3_port}"
 
-    def _command(self) -> list[str]:
-        master, volume, filer, master_grpc, volume_grpc, filer_grpc, s3_grpc = free_ports(7)
-        config = self.data_dir / "s3-identities.json"
+    @property
+    def record_path(self) -> Path:
+        return self.data_dir / "weed.json"
+
+    def _config(self) -> str:
         identity = {
             "name": "trainplane",
             "credentials": [
@@ -90,7 +105,12 @@ class SeaweedS3:
             "default_provider": "local",
             "providers": {"local": {"type": "local", "enableOnDemandCreate": True}},
         }
-        config.write_text(json.dumps({"identities": [identity], "kms": kms}))
+        return json.dumps({"identities": [identity], "kms": kms})
+
+    def _command(self) -> list[str]:
+        master, volume, filer, master_grpc, volume_grpc, filer_grpc, s3_grpc = free_ports(7)
+        config = self.data_dir / "s3-identities.json"
+        config.write_text(self._config())
         config.chmod(0o600)
         return [
             find_weed(), "server", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
@@ -103,13 +123,27 @@ class SeaweedS3:
         ]  # fmt: skip
 
     def start(self) -> str:
+        """Adopt the SeaweedFS an earlier server left serving this directory, or start one."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        fingerprint = hashlib.sha256(self._config().encode()).hexdigest()
+        pid, port, config = self._read_record()
+        if pid and self._serves_this_directory(pid):
+            reusable = config == fingerprint and self._requested_port in (None, port)
+            if reusable and _answers(f"http://127.0.0.1:{port}"):
+                self.s3_port, self._adopted = port, pid
+                return self.endpoint_url
+            _kill_group(pid)
+        leftover = bool(pid)
+        self.s3_port = (
+            self._requested_port or _reusable_port(port, 3.0 if leftover else 0.0) or free_ports(1)[0]
+        )
         log_path = self.data_dir / "weed.log"
         with log_path.open("ab") as log_file:
             # A new session: the server's Ctrl-C must not reach weed before the server stops it itself.
             self.process = subprocess.Popen(
                 self._command(), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
             )
+        self._write_record({"pid": self.process.pid, "s3_port": self.s3_port, "config": fingerprint})
         deadline = time.monotonic() + START_TIMEOUT
         while not _answers(self.endpoint_url):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -121,14 +155,77 @@ class SeaweedS3:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        adopted, self._adopted = self._adopted, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+        elif adopted is not None:
+            _kill_group(adopted)
+        else:
             return
-        os.killpg(process.pid, signal.SIGTERM)
+        self.record_path.unlink(missing_ok=True)
+
+    def _read_record(self) -> tuple[int, int, str | None]:
+        """(pid, S3 port, configuration fingerprint) of the last process started here; zeros if none."""
         try:
-            process.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
+            record = json.loads(self.record_path.read_text())
+            return int(record["pid"]), int(record["s3_port"]), str(record["config"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0, 0, None
+
+    def _write_record(self, record: dict[str, object]) -> None:
+        temporary = self.record_path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(record))
+        os.replace(temporary, self.record_path)
+
+    def _serves_this_directory(self, pid: int) -> bool:
+        """Whether ``pid`` is a live ``weed server`` on this data directory (not a reused pid)."""
+        try:
+            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return f"-dir={self.data_dir}".encode() in arguments
+
+
+def _reusable_port(port: int, wait: float = 0.0) -> int | None:
+    """``port`` if it (and its gRPC twin) can be listened on within ``wait`` seconds: a process just
+    killed can hold its listeners for a moment after it is gone."""
+    if not port:
+        return None
+    deadline = time.monotonic() + wait
+    while not (_free("127.0.0.1", port) and _free("127.0.0.1", port + 10000)):
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.1)
+    return port
+
+
+def _kill_group(pid: int) -> None:
+    """SIGTERM, a short grace, then SIGKILL to the process group ``pid`` leads (weed's own session);
+    returns once the process is gone."""
+    for sig, wait in ((signal.SIGTERM, STOP_GRACE), (signal.SIGKILL, 30.0)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not _running(pid):
+            return
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a killed child of this process stays one until it is reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return pid_alive(pid)
+    return state != "Z"
 
 
 def _answers(url: str) -> bool:

@@ -12,6 +12,7 @@ import ipaddress
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trainplane.api.state import DEFAULT_PORT
@@ -33,6 +34,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     s3 = server.add_mutually_exclusive_group()
     s3.add_argument("--s3", choices=["local"], help="'local': run a SeaweedFS S3 endpoint beside the API")
     s3.add_argument("--s3-endpoint", metavar="URL", help="use this existing S3-compatible endpoint")
+    server.add_argument(
+        "--s3-port",
+        type=int,
+        metavar="PORT",
+        help="S3 port for --s3 local (default: the one this home used last, if free); gRPC on PORT+10000",
+    )
     # SUPPRESS: given after ``server`` they win; otherwise the global --executor/--ray-address stand.
     server.add_argument("--executor", choices=["local", "ray"], default=argparse.SUPPRESS)
     server.add_argument("--ray-address", default=argparse.SUPPRESS, help="Ray cluster for --executor ray")
@@ -57,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from trainplane.api import build_api
     from trainplane.api.credentials import load_credentials
     from trainplane.api.seaweedfs import KMS_KEY_ID, SeaweedS3
-    from trainplane.api.state import ServerState, clear_state, write_state
+    from trainplane.api.state import ServerState, clear_state, read_state, write_state
     from trainplane.cli.env import default_bucket
     from trainplane.platform import build_platform
     from trainplane.settings import load_settings
@@ -65,13 +72,28 @@ def run(args: argparse.Namespace) -> int:
     if args.auth == "none" and not is_loopback(args.host):
         print(f"trainplane: --auth none is allowed only on a loopback bind, not {args.host}", file=sys.stderr)
         return 2
+    if args.s3_port is not None and (args.s3 != "local" or not 0 < args.s3_port < 55536):
+        print("trainplane: --s3-port needs --s3 local and a port from 1 to 55535", file=sys.stderr)
+        return 2
     settings = load_settings(home=args.home).with_overrides(
         oversubscription=args.oversubscription,
         executor=getattr(args, "executor", None),
         ray_address=getattr(args, "ray_address", None),
     )
+    running = read_state(settings.home)
+    if running is not None and running.pid != os.getpid() and _is_server(running.pid):
+        print(
+            f"trainplane: a server (pid {running.pid}, {running.url}) already serves home {settings.home}; "
+            "stop it first, or give this one its own --home (servers can share TRAINPLANE_DATABASE_URL)",
+            file=sys.stderr,
+        )
+        return 1
     credentials = load_credentials(settings.home, os.environ)
-    seaweed = SeaweedS3(settings.home / "seaweedfs", credentials.primary) if args.s3 == "local" else None
+    seaweed = (
+        SeaweedS3(settings.home / "seaweedfs", credentials.primary, s3_port=args.s3_port)
+        if args.s3 == "local"
+        else None
+    )
     platform = None
     try:
         endpoint = seaweed.start() if seaweed else args.s3_endpoint or settings.s3_endpoint_url
@@ -104,6 +126,20 @@ def run(args: argparse.Namespace) -> int:
             platform.close()
         if seaweed is not None:
             seaweed.stop()
+
+
+def _is_server(pid: int) -> bool:
+    """Whether ``pid`` is a live ``trainplane ... server`` process (a state file left by a killed
+    server may name a pid the system has since given to something else)."""
+    from trainplane.liveness import pid_alive
+
+    if not pid_alive(pid):
+        return False
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True  # no /proc: the pid is alive, and refusing is the safe side
+    return b"server" in arguments and any(b"trainplane" in argument for argument in arguments)
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
