@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if running is not None and running.pid != os.getpid() and _is_server(running.pid):
         print(
             f"trainplane: a server (pid {running.pid}, {running.url}) already serves home {settings.home}; "
-            "stop it first, or give this one its own --home (servers can share TRAINPLANE_DATABASE_URL)",
+            "stop it first, or give this one its own --home",
             file=sys.stderr,
         )
         return 1
