@@ -108,6 +108,9 @@ def test_a_stop_while_waiting_for_capacity_stops_the_job(sim: Simulation, tmp_pa
     description = sim.service.describe_training_job({"TrainingJobName": "stop-waiting"})
     assert (description["TrainingJobStatus"], description["SecondaryStatus"]) == ("Stopped", "Stopped")
     assert "TrainingEndTime" in description
+    # It trained before the interruption: it ends with a Stopped job's artifacts, as one stopped running.
+    model = Path(description["ModelArtifacts"]["S3ModelArtifacts"].removeprefix("file://"))
+    assert model.is_file() and (model.parent / "output.tar.gz").is_file()
 
 
 def test_a_malformed_per_job_source_fails_the_job_with_a_client_error(

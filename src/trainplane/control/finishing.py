@@ -7,9 +7,11 @@ job is re-queued under its RetryStrategy, or failed with a reason that says what
 from __future__ import annotations
 
 import dataclasses
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trainplane.clock import Clock
 from trainplane.control.supervision import Supervision
@@ -18,6 +20,8 @@ from trainplane.settings import Settings
 from trainplane.states import AttemptStatus, JobStatus, Phase
 from trainplane.store import Store
 from trainplane.store.records import Attempt, TrainingJob
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -179,12 +183,25 @@ def end_interrupted(store: Store, clock: Clock, name: str, sup: Supervision, own
     _discard_staged_data(sup)
 
 
+def upload_interrupted(settings: Settings, job: TrainingJob, hosts: list[dict[str, Any]]) -> None:
+    """A job stopped while it waited for spot capacity after an interruption still ends with the model
+    and output a Stopped job has (reference §4.4): those its last, interrupted attempt left."""
+    try:
+        _upload_hosts(settings, job, hosts)
+    except Exception:  # the job is Stopped either way; its artifacts are what is missing
+        log.exception("uploading the artifacts of %s after its interruption failed", job.name)
+
+
 def _upload(settings: Settings, job: TrainingJob, sup: Supervision) -> None:
+    _upload_hosts(settings, job, sup.hosts)
+
+
+def _upload_hosts(settings: Settings, job: TrainingJob, hosts: list[dict[str, Any]]) -> None:
     from trainplane.runtime.packaging import package_artifacts
     from trainplane.storage import open_storage
 
     storage = open_storage(settings.local_s3_root, settings.s3_endpoint_url)
-    roots = [Path(record["root"]) for record in sup.hosts]
+    roots = [Path(record["root"]) for record in hosts]
     output = job.request["OutputDataConfig"]
     package_artifacts(
         storage,

@@ -548,6 +548,9 @@ class Reconciler:
         secondary, message = finishing.stopped_status(job.stop_reason)
         if job.training_start_time is None and secondary == "Stopped":
             message = "Training job stopped before it started"
+        attempts = self.store.attempts(job.name)
+        if attempts and job.training_start_time is not None:  # it trained, then was interrupted
+            finishing.upload_interrupted(self.settings, job, attempts[-1].hosts)
         self.store.update_training_job(
             job.name,
             now=now,
