@@ -423,11 +423,35 @@ class RayExecutor:
         return [(float(stamp), str(text)) for stamp, text in lines], int(new_offset)
 
     def terminate(self, record: dict[str, Any]) -> None:
+        if record["actor"] in self._finished:
+            return
+        if self._unplaced(record):
+            # No agent runs: a method call would queue behind the actor's creation (for as long as the
+            # cluster lacks room), and there is nothing to give a grace period to.
+            self._finish(record, _file_status(record))
+            return
         actor = self._actor(record["actor"])
-        if actor is not None and record["actor"] not in self._finished:
+        if actor is not None:
             actor.terminate.remote()
 
+    def _unplaced(self, record: dict[str, Any]) -> bool:
+        """Whether the attempt's placement group is still waiting for room (or gone), so that its agents
+        never started. Asked of Ray, not of ``_started``: a restarted control plane starts that empty."""
+        if record["group"] in self._started:
+            return False
+        from ray.util import get_placement_group
+
+        try:
+            group = get_placement_group(record["group"])
+        except ValueError:
+            return True
+        ready, _ = self._ray.wait([group.ready()], timeout=0)
+        return not ready
+
     def kill(self, record: dict[str, Any]) -> None:
+        if record["actor"] not in self._finished and self._unplaced(record):
+            self._finish(record, _file_status(record))
+            return
         actor = self._actor(record["actor"])
         if actor is not None:
             with contextlib.suppress(
