@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 
 def pid_alive(pid: int) -> bool:
@@ -23,3 +24,12 @@ def recorded_process_alive(hostname: str, pid: int) -> bool:
     """Whether the process ``pid`` on ``hostname`` lives; one on another machine is taken as alive (its
     heartbeat, not a local pid, says whether it is)."""
     return hostname != socket.gethostname() or pid_alive(pid)
+
+
+def process_arguments(pid: int) -> list[bytes] | None:
+    """The command line of process ``pid`` (a recorded pid may since belong to another program), or
+    ``None`` where it cannot be read (gone, or no /proc)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from trainplane.api.credentials import KeyPair
 from trainplane.errors import ConfigurationError
-from trainplane.liveness import pid_alive
+from trainplane.liveness import pid_alive, process_arguments
 
 START_TIMEOUT = 60.0
 # SDK v2 uploads source archives with SSE-KMS, and SeaweedFS refuses SSE-KMS without a key id; its local
@@ -133,10 +133,8 @@ class SeaweedS3:
                 self.s3_port, self._adopted = port, pid
                 return self.endpoint_url
             _kill_group(pid)
-        leftover = bool(pid)
-        self.s3_port = (
-            self._requested_port or _reusable_port(port, 3.0 if leftover else 0.0) or free_ports(1)[0]
-        )
+        wait = 3.0 if pid else 0.0  # a leftover just killed can hold its port for a moment
+        self.s3_port = self._requested_port or _reusable_port(port, wait) or free_ports(1)[0]
         log_path = self.data_dir / "weed.log"
         with log_path.open("ab") as log_file:
             # A new session: the server's Ctrl-C must not reach weed before the server stops it itself.
@@ -156,17 +154,12 @@ class SeaweedS3:
     def stop(self) -> None:
         process, self.process = self.process, None
         adopted, self._adopted = self._adopted, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-        elif adopted is not None:
-            _kill_group(adopted)
-        else:
+        pid = process.pid if process is not None and process.poll() is None else adopted
+        if pid is None:
             return
+        _kill_group(pid)
+        if process is not None:
+            process.wait(timeout=5)  # reap our own child
         self.record_path.unlink(missing_ok=True)
 
     def _read_record(self) -> tuple[int, int, str | None]:
@@ -184,11 +177,7 @@ class SeaweedS3:
 
     def _serves_this_directory(self, pid: int) -> bool:
         """Whether ``pid`` is a live ``weed server`` on this data directory (not a reused pid)."""
-        try:
-            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
-            return False
-        return f"-dir={self.data_dir}".encode() in arguments
+        return f"-dir={self.data_dir}".encode() in (process_arguments(pid) or [])
 
 
 def _reusable_port(port: int, wait: float = 0.0) -> int | None:

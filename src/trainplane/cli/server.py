@@ -12,7 +12,6 @@ import ipaddress
 import os
 import signal
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trainplane.api.state import DEFAULT_PORT
@@ -131,14 +130,13 @@ def run(args: argparse.Namespace) -> int:
 def _is_server(pid: int) -> bool:
     """Whether ``pid`` is a live ``trainplane ... server`` process (a state file left by a killed
     server may name a pid the system has since given to something else)."""
-    from trainplane.liveness import pid_alive
+    from trainplane.liveness import pid_alive, process_arguments
 
     if not pid_alive(pid):
         return False
-    try:
-        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return True  # no /proc: the pid is alive, and refusing is the safe side
+    arguments = process_arguments(pid)
+    if arguments is None:
+        return True  # alive, but its command line is unreadable: refusing is the safe side
     return b"server" in arguments and any(b"trainplane" in argument for argument in arguments)
 
 

@@ -121,7 +121,7 @@ def finish(
             name, now=clock.now() - late, secondary="Uploading", message="Uploading generated training model"
         )
         try:
-            _upload(settings, job, sup)
+            _upload_hosts(settings, job, sup.hosts)
         except Exception as exc:  # a storage failure fails the job with a readable reason
             status, secondary, message = JobStatus.FAILED, "Failed", "Training job failed"
             reason = f"ClientError: Could not upload the model artifacts to {job.model_artifacts}: {exc}"
@@ -190,10 +190,6 @@ def upload_interrupted(settings: Settings, job: TrainingJob, hosts: list[dict[st
         _upload_hosts(settings, job, hosts)
     except Exception:  # the job is Stopped either way; its artifacts are what is missing
         log.exception("uploading the artifacts of %s after its interruption failed", job.name)
-
-
-def _upload(settings: Settings, job: TrainingJob, sup: Supervision) -> None:
-    _upload_hosts(settings, job, sup.hosts)
 
 
 def _upload_hosts(settings: Settings, job: TrainingJob, hosts: list[dict[str, Any]]) -> None:
