@@ -195,6 +195,33 @@ def test_tags_are_listed_added_and_removed(tp: TrainPlane) -> None:
         tp.list_tags(ResourceArn=arn.replace("xgb-1", "missing"))
 
 
+def test_tag_keys_with_the_reserved_aws_prefix_are_refused_in_any_case(tp: TrainPlane) -> None:
+    request = builtin()
+    request["Tags"] = [{"Key": "AWS:owner", "Value": "me"}]
+    reserved = "System prefix 'aws:' reserved for AWS usage in tag key: AWS:owner"
+    with pytest.raises(ValidationError, match=reserved):
+        tp.create_training_job(**request)
+    assert stored_names(tp) == []
+    arn = tp.create_training_job(**builtin())["TrainingJobArn"]
+    with pytest.raises(ValidationError, match="reserved"):
+        tp.add_tags(ResourceArn=arn, Tags=[{"Key": "aws:cloudformation:stack-name", "Value": "s"}])
+    with pytest.raises(ValidationError, match="reserved"):
+        tp.delete_tags(ResourceArn=arn, TagKeys=["aws:cloudformation:stack-name"])
+    assert tp.list_tags(ResourceArn=arn)["Tags"] == []
+
+
+def test_a_resource_holds_at_most_fifty_tags_counting_those_it_has(tp: TrainPlane) -> None:
+    request = builtin()
+    request["Tags"] = [{"Key": f"k{i:02d}", "Value": "v"} for i in range(48)]
+    arn = tp.create_training_job(**request)["TrainingJobArn"]
+    tp.add_tags(ResourceArn=arn, Tags=[{"Key": "k00", "Value": "new"}, {"Key": "k48", "Value": "v"}])
+    tp.add_tags(ResourceArn=arn, Tags=[{"Key": "k49", "Value": "v"}])  # exactly 50: replacing k00 added none
+    with pytest.raises(ValidationError, match="would have 51 tags; a resource can have at most 50"):
+        tp.add_tags(ResourceArn=arn, Tags=[{"Key": "k50", "Value": "v"}])
+    tags = tp.list_tags(ResourceArn=arn)["Tags"]
+    assert len(tags) == 50 and tags[0] == {"Key": "k00", "Value": "new"}
+
+
 def test_list_time_filters_take_datetimes_and_epoch_numbers(tp: TrainPlane, tmp_path: Path) -> None:
     for name in ["t-1", "t-2", "t-3"]:
         tp.create_training_job(**script_job(name, tmp_path, "print(1)"))

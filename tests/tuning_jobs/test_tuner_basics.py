@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from tuning_helpers import tuning_request
 from tuning_rig import Rig, quadratic
+
+from trainplane import ValidationError
 
 
 def test_a_tuning_job_launches_exactly_max_jobs_children_and_completes(rig: Rig) -> None:
@@ -157,6 +160,14 @@ def test_tags_of_a_tuning_job_are_listed_and_added_through_the_tag_operations(ri
         {"Key": "env", "Value": "dev"},
         {"Key": "team", "Value": "ml"},
     ]
+
+
+def test_a_tuning_job_with_a_reserved_tag_key_is_refused_and_not_stored(rig: Rig) -> None:
+    request = tuning_request("reserved", rig.tmp_path)
+    request["Tags"] = [{"Key": "aws:team", "Value": "ml"}]
+    with pytest.raises(ValidationError, match="System prefix 'aws:' reserved"):
+        rig.create(request)
+    assert rig.service.tuning_store.get_tuning_job("reserved") is None
 
 
 def test_the_cost_aware_tag_turns_on_expected_improvement_per_dollar(rig: Rig) -> None:

@@ -14,6 +14,7 @@ from trainplane.job_files import remove_job_files
 from trainplane.service import describe
 from trainplane.service.arns import model_artifacts_uri, training_job_arn
 from trainplane.service.pagination import decode_token, encode_token, list_filters
+from trainplane.service.tags import check_new_tags, check_tag_keys
 from trainplane.service.training_rules import check_create_training_job
 from trainplane.service.validation import validate_input
 from trainplane.settings import Settings
@@ -59,6 +60,7 @@ class TrainingService:
     ) -> dict[str, Any]:
         request = validate_input("CreateTrainingJob", params)
         check_create_training_job(request)
+        check_new_tags((), request.get("Tags", []))
         self.check_capacity(request["ResourceConfig"])
         self._check_input_modes(request)
         name = request["TrainingJobName"]
@@ -177,6 +179,8 @@ class TrainingService:
     def add_tags(self, params: dict[str, Any]) -> dict[str, Any]:
         request = validate_input("AddTags", params)
         self._require_resource(request["ResourceArn"])
+        existing = (t["Key"] for t in self.store.list_tags(request["ResourceArn"]))
+        check_new_tags(existing, request["Tags"])
         self.store.add_tags(request["ResourceArn"], request["Tags"])
         return {"Tags": request["Tags"]}
 
@@ -188,6 +192,7 @@ class TrainingService:
     def delete_tags(self, params: dict[str, Any]) -> dict[str, Any]:
         request = validate_input("DeleteTags", params)
         self._require_resource(request["ResourceArn"])
+        check_tag_keys(request["TagKeys"])
         self.store.delete_tags(request["ResourceArn"], request["TagKeys"])
         return {}
 

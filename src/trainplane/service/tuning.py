@@ -17,6 +17,7 @@ from trainplane.errors import ResourceInUse, ResourceNotFound, ValidationError
 from trainplane.service import tuning_describe as shapes
 from trainplane.service.arns import tuning_job_arn
 from trainplane.service.pagination import decode_token, encode_token, list_filters
+from trainplane.service.tags import check_new_tags
 from trainplane.service.training import TrainingService
 from trainplane.service.training_rules import check_create_training_job
 from trainplane.service.tuning_builtin import check_builtin_hyperparameters
@@ -62,6 +63,7 @@ class TuningService:
     def create_hyper_parameter_tuning_job(self, params: dict[str, Any]) -> dict[str, Any]:
         request = json.loads(json.dumps(validate_input("CreateHyperParameterTuningJob", params)))
         spaces = check_create_tuning_job(request)
+        check_new_tags((), request.get("Tags", []))
         name = request["HyperParameterTuningJobName"]
         if self.tuning_store.get_tuning_job(name) is not None:
             raise_in_use(name)
