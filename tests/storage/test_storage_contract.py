@@ -136,6 +136,8 @@ def test_missing_bucket_is_reported_as_not_found(s3_case: Case) -> None:
         s3_case.storage.list_objects("s3://no-such-bucket-here/prefix")
     with pytest.raises(ObjectNotFound):
         s3_case.storage.read_bytes("s3://no-such-bucket-here/key")
+    with pytest.raises(ObjectNotFound, match="no-such-bucket-here"):
+        s3_case.storage.write_bytes(b"x", "s3://no-such-bucket-here/key")
 
 
 def test_ensure_bucket_creates_a_missing_bucket_and_is_idempotent(s3_case: Case) -> None:

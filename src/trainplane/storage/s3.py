@@ -118,6 +118,7 @@ class S3Store:
         self.transfer = TransferConfig(
             multipart_threshold=part_size, multipart_chunksize=part_size, max_concurrency=max_concurrency
         )
+        self._buckets_seen: set[str] = set()
 
     @staticmethod
     def _split(uri: str, *, need_key: bool = True) -> tuple[str, str]:
@@ -154,9 +155,24 @@ class S3Store:
         with _translated("GetObject", uri):
             self.client.download_file(bucket, key, str(dest), Config=self.transfer)
 
+    def _require_bucket(self, bucket: str, uri: str) -> None:
+        """Writes to a missing bucket fail, as on AWS: some S3 servers (SeaweedFS) create a bucket on its
+        first write, which would let a job's output land in a bucket its owner never made."""
+        if bucket in self._buckets_seen:
+            return
+        with _translated("HeadBucket", uri):
+            try:
+                self.client.head_bucket(Bucket=bucket)
+            except ClientError as exc:
+                if str(exc.response.get("Error", {}).get("Code")) in _NOT_FOUND_CODES:
+                    raise ObjectNotFound(f"No such bucket: {uri} (PutObject: NoSuchBucket)") from None
+                raise
+        self._buckets_seen.add(bucket)
+
     def upload_file(self, src: Path, uri: str) -> ObjectInfo:
         bucket, key = self._split(uri)
         src = Path(src)
+        self._require_bucket(bucket, uri)
         with _translated("PutObject", uri):
             self.client.upload_file(str(src), bucket, key, Config=self.transfer)
         info = self.head(uri)
@@ -191,6 +207,7 @@ class S3Store:
 
     def write_bytes(self, data: bytes, uri: str) -> ObjectInfo:
         bucket, key = self._split(uri)
+        self._require_bucket(bucket, uri)
         with _translated("PutObject", uri):
             self.client.put_object(Bucket=bucket, Key=key, Body=data)
         info = self.head(uri)
@@ -210,6 +227,7 @@ class S3Store:
         try:
             with _translated("HeadBucket", uri):
                 self.client.head_bucket(Bucket=bucket)
+            self._buckets_seen.add(bucket)
             return
         except ObjectNotFound:
             pass
@@ -222,6 +240,7 @@ class S3Store:
         except StorageError as exc:
             if "BucketAlreadyOwnedByYou" not in str(exc):  # lost a creation race with ourselves
                 raise
+        self._buckets_seen.add(bucket)
 
     def transfer_concurrency(self, uri: str) -> int:
         return min(4, self.max_concurrency)
