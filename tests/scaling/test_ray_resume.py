@@ -178,6 +178,11 @@ def test_a_stop_while_the_cluster_lacks_room_for_the_next_attempt_ends_it_at_onc
         while len(tp._platform.store.attempts("ray-room")) < 2:  # the next attempt is launched, unplaced
             assert time.monotonic() < deadline, "no second attempt was launched"
             time.sleep(0.2)
+        restart = tp.describe_training_job(TrainingJobName="ray-room")["SecondaryStatusTransitions"][-1]
+        assert restart["Status"] == "Starting"
+        assert restart["StatusMessage"] == (
+            "Restarting the job: waiting for the Ray cluster to place its hosts"
+        )
         tp.stop_training_job(TrainingJobName="ray-room")
         description = tp.wait_for_training_job("ray-room", timeout=120)
         assert (description["TrainingJobStatus"], description["SecondaryStatus"]) == ("Stopped", "Stopped")

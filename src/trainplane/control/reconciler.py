@@ -281,7 +281,7 @@ class Reconciler:
                 "capacity (billed as on-demand)",
             }
         elif job.secondary_status == "Interrupted":
-            restart = {"secondary": "Starting", "message": "Spot capacity is back: restarting the job"}
+            restart = {"secondary": "Starting", "message": _restart_message(self.executor.name)}
         self.store.update_training_job(
             job.name, now=now, phase=Phase.RUNNING.value, expected_owner=self.id, check_owner=True, **restart
         )
@@ -626,3 +626,11 @@ def _demand(job: TrainingJob) -> capacity.Resources:
     if instance is None:
         return capacity.Resources(0, 0, 0)
     return capacity.demand(instance, int(resource["InstanceCount"]))
+
+
+def _restart_message(executor: str) -> str:
+    """What a spot job says when its next attempt launches. On Ray the interruption was a lost node, and
+    the new placement group may wait for room before any host starts: capacity is not back yet."""
+    if executor == "ray":
+        return "Restarting the job: waiting for the Ray cluster to place its hosts"
+    return "Spot capacity is back: restarting the job"
