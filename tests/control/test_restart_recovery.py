@@ -14,7 +14,7 @@ from typing import Any
 import psutil
 import pytest
 
-from jobs_helpers import script_job
+from jobs_helpers import channel, script_job
 from trainplane import TrainPlane
 
 pytestmark = pytest.mark.slow
@@ -182,3 +182,48 @@ def test_a_job_that_ended_while_no_control_plane_ran_is_not_billed_for_the_downt
     ends = [t.get("EndTime") for t in description["SecondaryStatusTransitions"]]
     starts = [t["StartTime"] for t in description["SecondaryStatusTransitions"]]
     assert all(end is None or start <= end for start, end in zip(starts, ends, strict=True))
+
+
+def test_an_agent_killed_under_a_watching_control_plane_is_retried_under_the_retry_strategy(
+    tmp_path: Path,
+) -> None:
+    # The same internal error as a vanished job, but seen live: before, the job failed at once.
+    home = tmp_path / "home"
+    marker = tmp_path / "first-attempt-ran"
+    code = f"""
+        import os, time
+        marker = {str(marker)!r}
+        if os.path.exists(marker):
+            print("second attempt", flush=True)
+        else:
+            open(marker, "w").close()
+            print("first attempt", flush=True)
+            time.sleep(600)
+    """
+    data = tmp_path / "train"
+    data.mkdir()
+    (data / "rows.csv").write_text("1,2\n")
+    channels = [channel("train", f"file://{data}/")]
+    with TrainPlane(home=home) as tp:
+        tp.create_training_job(
+            **script_job(
+                "agent-lost",
+                tmp_path,
+                code,
+                RetryStrategy={"MaximumRetryAttempts": 1},
+                InputDataConfig=channels,
+            )
+        )
+        wait_for(lambda: "first attempt" in [e.message for e in tp.log_events("agent-lost")])
+        for pid in agent_pids(home, "agent-lost"):
+            psutil.Process(pid).kill()  # the agent only: its script is left for the control plane to kill
+        description = tp.wait_for_training_job("agent-lost", timeout=60)
+        attempts = tp.platform.store.attempts("agent-lost")
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    assert [a.status for a in attempts] == ["lost", "succeeded"]
+    assert attempts[0].reason is not None and "Host algo-1 was lost" in attempts[0].reason
+    messages = [t["StatusMessage"] for t in description["SecondaryStatusTransitions"]]
+    assert any("retry 1 of 1" in m for m in messages)
+    first_root = home / "jobs" / "agent-lost" / "1" / "algo-1"
+    assert (first_root / "model").is_dir()  # the first attempt's root is kept, its staged copy is not
+    assert not (first_root / "input" / "data" / "train").exists()

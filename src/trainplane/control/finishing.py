@@ -33,6 +33,7 @@ class Outcome:
     upload: bool
     exit_code: int | None
     hosts_ended_at: float | None = None  # when the last host reported its result (its agent's clock)
+    lost_host: str | None = None  # the failure is that host's agent vanished: an internal error
 
 
 def outcome_of(
@@ -77,7 +78,7 @@ def _lost_outcome(host: str, status: HostStatus) -> Outcome:
         f"InternalServerError: Host {host} was lost: its agent process ended without reporting a "
         f"result ({detail})."
     )
-    return Outcome(JobStatus.FAILED, "Failed", "Training job failed", reason, False, None)
+    return Outcome(JobStatus.FAILED, "Failed", "Training job failed", reason, False, None, lost_host=host)
 
 
 def stopped_status(stop_reason: str | None) -> tuple[str, str]:
@@ -225,8 +226,21 @@ def handle_lost(
 ) -> None:
     """Hosts vanished (no result while no control plane watched, or their node was lost): retry under
     the job's RetryStrategy or fail with the reason — never hang."""
-    now = clock.now()
     reason = f"InternalServerError: The training process of {', '.join(lost_hosts)} {why}."
+    retry_or_fail(store, clock, job, attempt, reason)
+
+
+def end_lost(store: Store, clock: Clock, job: TrainingJob, sup: Supervision, reason: str) -> None:
+    """A supervised attempt one of whose agents vanished without a result (killed, out of memory)."""
+    attempt = next(a for a in store.attempts(job.name) if a.number == sup.attempt)
+    retry_or_fail(store, clock, job, attempt, reason)
+    _discard_staged_data(sup)
+
+
+def retry_or_fail(store: Store, clock: Clock, job: TrainingJob, attempt: Attempt, reason: str) -> None:
+    """An attempt ended by an internal error (a host lost, not the algorithm failing) is retried while
+    the job's RetryStrategy allows, as SageMaker retries InternalServerError; else the job fails."""
+    now = clock.now()
     store.update_attempt(
         job.name, attempt.number, status=AttemptStatus.LOST.value, end_time=now, reason=reason
     )

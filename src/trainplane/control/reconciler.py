@@ -382,6 +382,11 @@ class Reconciler:
                 )
                 return
             outcome = finishing.outcome_of(job, statuses, sup.killed, sup.agents_lost)
+            if outcome.lost_host is not None and outcome.failure_reason is not None:
+                self._finishing[job.name] = self._pool.submit(
+                    finishing.end_lost, self.store, self.clock, job, sup, outcome.failure_reason
+                )
+                return
             self._finishing[job.name] = self._pool.submit(self._finish_safely, job.name, sup, outcome)
 
     def _record_events(
