@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,31 @@ def test_pipe_jobs_of_both_builtins_train_from_fifos(tp: TrainPlane, data_dir: P
     assert all(f"epoch={e}, train" in text for e in range(4))
     final = {m["MetricName"]: m["Value"] for m in done["ll-rec"]["FinalMetricDataList"]}
     assert final["validation:binary_classification_accuracy"] > 0.85
+
+
+def test_a_gzip_pipe_channel_reaches_the_builtin_decompressed(
+    tp: TrainPlane, data_dir: Path, tmp_path: Path
+) -> None:
+    zipped = tmp_path / "zipped"
+    zipped.mkdir()
+    for part in sorted((data_dir / "csv").iterdir()):
+        (zipped / f"{part.name}.gz").write_bytes(gzip.compress(part.read_bytes()))
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "rows.csv").write_text("1,2\n")
+    hyperparameters = {"num_round": "5", "objective": "binary:logistic"}
+    train = {**piped("train", f"file://{zipped}/", CSV), "CompressionType": "Gzip"}
+    not_gzip = {**piped("train", f"file://{tmp_path}/plain/", CSV), "CompressionType": "Gzip"}
+    done = run_all(
+        tp,
+        [
+            xgboost_job("xgb-gz", f"file://{tmp_path}", [train], hyperparameters),
+            xgboost_job("xgb-not-gz", f"file://{tmp_path}", [not_gzip], hyperparameters),
+        ],
+    )
+    assert done["xgb-gz"]["TrainingJobStatus"] == "Completed", done["xgb-gz"].get("FailureReason")
+    assert "train-logloss" in log_text(tp, "xgb-gz")
+    assert done["xgb-not-gz"]["TrainingJobStatus"] == "Failed"
+    assert done["xgb-not-gz"]["FailureReason"] == (
+        'ClientError: Object "rows.csv" of channel "train" is not gzip data, '
+        "but the channel's CompressionType is Gzip"
+    )

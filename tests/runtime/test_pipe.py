@@ -3,6 +3,7 @@ empty channel's FIFO from one with data without reading it."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import stat
 from collections.abc import Iterator
@@ -12,7 +13,11 @@ import pytest
 
 from trainplane.algorithms.formats import CSV
 from trainplane.algorithms.formats.pipe import channel_has_data, fifo_has_data, read_pipe, wait_for_fifo
-from trainplane.runtime.pipe import PipeChannels, PipeFeeder, channel_mode
+from trainplane.algorithms.formats.recordio_protobuf import iter_records
+from trainplane.runtime import recordio
+from trainplane.runtime.pipe import PipeChannels, PipeError, PipeFeeder, channel_mode
+
+MAGIC_BYTES = recordio.MAGIC.to_bytes(4, "little")
 
 
 @pytest.fixture
@@ -124,3 +129,65 @@ def test_a_fifo_found_with_more_data_than_its_buffer_is_read_whole(feeder: PipeF
     assert fifo_has_data(feeder.data_dir / "train_0", timeout=10) is True
     data = read_pipe(feeder.data_dir, "train", 0, "text/csv", default_format=CSV, timeout=10)
     assert data.num_rows == 100_001
+
+
+def staged_channel(tmp_path: Path, objects: dict[str, bytes]) -> Path:
+    source = tmp_path / "staged" / "train"
+    for key, data in objects.items():
+        (source / key).parent.mkdir(parents=True, exist_ok=True)
+        (source / key).write_bytes(data)
+    return source
+
+
+def fed_epoch(tmp_path: Path, objects: dict[str, bytes], **options: bool) -> bytes:
+    feeder = PipeFeeder("train", staged_channel(tmp_path, objects), tmp_path / "data", **options)
+    feeder.start()
+    try:
+        return read_epoch(feeder.data_dir, 0)
+    finally:
+        feeder.stop()
+
+
+def test_a_gzip_channel_streams_each_object_decompressed(tmp_path: Path) -> None:
+    objects = {"a.csv.gz": gzip.compress(b"1,2\n"), "b/c.gz": gzip.compress(b"3,4\n" * 50_000)}
+    assert fed_epoch(tmp_path, objects, gzip_objects=True) == b"1,2\n" + b"3,4\n" * 50_000
+
+
+def test_a_recordio_channel_wraps_each_object_in_one_record(tmp_path: Path) -> None:
+    objects = {"a.bin": b"first", "b.bin": b"", "c.bin": b"x" * 4099}
+    stream = fed_epoch(tmp_path, objects, record_io=True)
+    assert list(iter_records(stream)) == [b"first", b"", b"x" * 4099]
+    assert len(stream) % 4 == 0
+
+
+def test_gzip_and_recordio_together_wrap_the_decompressed_objects(tmp_path: Path) -> None:
+    objects = {"a.gz": gzip.compress(b"one"), "b.gz": gzip.compress(b"two!")}
+    stream = fed_epoch(tmp_path, objects, gzip_objects=True, record_io=True)
+    assert list(iter_records(stream)) == [b"one", b"two!"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "parts"),
+    [
+        (b"abcd" + MAGIC_BYTES + b"efgh", 2),  # aligned: split into a first and a last part
+        (MAGIC_BYTES + b"ab" + MAGIC_BYTES, 2),  # at the start; then unaligned, left in the payload
+        (b"abcd" + MAGIC_BYTES + MAGIC_BYTES + b"e", 3),  # two in a row: an empty middle part
+        (b"abc", 1),
+    ],
+)
+def test_a_payload_holding_the_magic_word_is_split_so_readers_rejoin_it(payload: bytes, parts: int) -> None:
+    framed = recordio.frame(payload)
+    assert list(iter_records(framed)) == [payload]
+    assert len(framed) % 4 == 0
+    # Every aligned magic word of the stream is a part's header: none is left inside a payload.
+    assert [framed[i : i + 4] for i in range(0, len(framed), 4)].count(MAGIC_BYTES) == parts
+
+
+def test_an_object_that_is_not_gzip_fails_the_channel_before_the_algorithm_starts(tmp_path: Path) -> None:
+    pipes = PipeChannels(tmp_path / "pipe", tmp_path / "data")
+    pipes.route({"ChannelName": "train", "InputMode": "Pipe", "CompressionType": "Gzip"}, tmp_path, "File")
+    (tmp_path / "pipe" / "train").mkdir(parents=True)
+    (tmp_path / "pipe" / "train" / "plain.csv").write_bytes(b"1,2\n")
+    with pytest.raises(PipeError, match=r'Object "plain\.csv" of channel "train" is not gzip data'):
+        pipes.start()
+    assert not (tmp_path / "data" / "train_0").exists()

@@ -31,7 +31,7 @@ import psutil
 
 from trainplane.runtime import checkpoint_sync, contract, sandbox, script_mode
 from trainplane.runtime.paths import MLPaths
-from trainplane.runtime.pipe import PipeChannels
+from trainplane.runtime.pipe import PipeChannels, PipeError
 from trainplane.runtime.preload import Preloaded, PreloadedProcess
 from trainplane.runtime.program import Program, ProgramError, assume_sandbox, resolve_program
 
@@ -51,7 +51,7 @@ class Agent:
         self._log = open(agent_dir / "output.log", "ab", buffering=0)  # noqa: SIM115 - lives as long as the agent
         self._log_lock = threading.Lock()
         self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
-        self.pipes = PipeChannels(agent_dir / "pipe", self.paths.data)  # Pipe-mode channels' feeders
+        self.pipes = PipeChannels(agent_dir / "pipe", self.paths.data, self.log)  # Pipe channels' feeders
         self.sync: checkpoint_sync.CheckpointSync | None = None
 
     # ----------------------------------------------------------------- files the control plane reads
@@ -187,7 +187,11 @@ class Agent:
             env[key] = f"{value}{os.pathsep}{env[key]}" if key == "PYTHONPATH" and env.get(key) else value
         env["PYTHONUNBUFFERED"] = "1"
         self.event("Training")
-        self.pipes.start()
+        try:
+            self.pipes.start()
+        except PipeError as exc:
+            self._close_checkpoint_sync()
+            return self._fail_before_start(str(exc))
         self.child = self._start(program, env)
         preloaded = isinstance(self.child, PreloadedProcess)
         (self.agent_dir / "child.json").write_text(
