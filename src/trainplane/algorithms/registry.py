@@ -86,6 +86,8 @@ LINEAR_LEARNER = BuiltinAlgorithm(
     ),
 )
 
+TRAINING_IMAGE_VARIABLE = "TRAINPLANE_TRAINING_IMAGE"  # a built-in's process learns its image (and tag) here
+
 _BY_REPOSITORY = {"sagemaker-xgboost": XGBOOST, "xgboost": XGBOOST, "linear-learner": LINEAR_LEARNER}
 
 
@@ -100,3 +102,9 @@ def builtin_for_image(image: str | None) -> BuiltinAlgorithm | None:
     if not image:
         return None
     return _BY_REPOSITORY.get(image_repository(image))
+
+
+def image_tag(image: str) -> str | None:
+    """``.../sagemaker-xgboost:1.7-1`` -> ``1.7-1``; None without a tag (or with only a digest)."""
+    last = image.split("@", 1)[0].rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trainplane.algorithms.registry import builtin_for_image
+from trainplane.algorithms.registry import TRAINING_IMAGE_VARIABLE, builtin_for_image
 from trainplane.runtime import sandbox, script_mode
 from trainplane.runtime.paths import OPT_ML, MLPaths
 
@@ -78,7 +78,11 @@ def resolve_program(
         return _container_program(command, paths, hosts_file)
     builtin = builtin_for_image(image)
     if builtin is not None:
-        return Program(argv=[python, "-m", builtin.module], cwd=paths.root, kind="builtin")
+        # The image's tag is the algorithm's version (defaults differ between XGBoost 1.x and 3.x).
+        image_env = {TRAINING_IMAGE_VARIABLE: str(image)}
+        return Program(
+            argv=[python, "-m", builtin.module], cwd=paths.root, kind="builtin", extra_env=image_env
+        )
     if algorithm_specification.get("ContainerArguments"):
         raise ProgramError(
             "ClientError: ContainerArguments without ContainerEntrypoint need the image's own entry point, "

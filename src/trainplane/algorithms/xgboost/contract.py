@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from trainplane.algorithms.registry import TRAINING_IMAGE_VARIABLE, image_tag
 from trainplane.algorithms.xgboost.errors import UserError
 from trainplane.runtime.paths import MLPaths
 
@@ -22,6 +23,7 @@ class JobContract:
     num_cpus: int
     current_host: str = "algo-1"
     hosts: list[str] = field(default_factory=lambda: ["algo-1"])
+    xgboost_1_defaults: bool = True  # the image is a 1.x one (1.7-1...): XGBoost 1.7's defaults apply
 
     @property
     def is_master(self) -> bool:
@@ -56,7 +58,16 @@ def load_contract(environ: Mapping[str, str]) -> JobContract:
         num_cpus=usable_cpus(environ),
         current_host=environ.get("SM_CURRENT_HOST", "algo-1"),
         hosts=list(hosts) or ["algo-1"],
+        xgboost_1_defaults=image_major_version(environ.get(TRAINING_IMAGE_VARIABLE, "")) < 2,
     )
+
+
+def image_major_version(image: str) -> int:
+    """``sagemaker-xgboost:3.0-5`` -> 3. An image without a readable version is taken as the 1.7-1 image
+    that trainplane documents (SageMaker's ``:1`` and ``0.90-x`` tags are older still)."""
+    tag = image_tag(image) or ""
+    head = tag.split(".", 1)[0].split("-", 1)[0]
+    return int(head) if head.isdigit() else 1
 
 
 def usable_cpus(environ: Mapping[str, str]) -> int:

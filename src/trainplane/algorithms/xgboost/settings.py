@@ -82,6 +82,25 @@ def _booster_params(values: dict[str, Any], num_cpus: int) -> dict[str, Any]:
     return params
 
 
+# XGBoost 1.7's auto tree method: exact greedy on one machine, approx for distributed training and for
+# data of 4M rows or more (XGBoost >= 2 made hist the default).
+_EXACT_ROWS_BELOW = 4 << 20
+
+
+def apply_xgboost_1_defaults(params: dict[str, Any], rows: int, distributed: bool) -> None:
+    """What a 1.x image (1.7-1) trains with where the job leaves a parameter unset, and this library
+    (XGBoost 3) has another default: base_score 0.5 (now estimated from the labels) and the tree method
+    that ``auto`` chose (now hist). Reference §8.2."""
+    params.setdefault("base_score", 0.5)
+    if params.get("tree_method", "auto") == "auto" and "updater" not in params:
+        if params.get("device") == "cuda":  # a GPU host: gpu_hist, as SageMaker's GPU examples set
+            params["tree_method"] = "hist"
+            return
+        lossguide = params.get("grow_policy") == "lossguide"  # exact grows depth-wise only
+        large = distributed or rows >= _EXACT_ROWS_BELOW or lossguide
+        params["tree_method"] = "approx" if large else "exact"
+
+
 def build_settings(values: dict[str, Any], num_cpus: int) -> TrainingSettings:
     """Turn :func:`hyperparameters.validate` output into :class:`TrainingSettings`."""
     metrics, stopping_metric = _metrics(values)

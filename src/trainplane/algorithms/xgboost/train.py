@@ -17,7 +17,7 @@ from trainplane.algorithms.xgboost.contract import JobContract
 from trainplane.algorithms.xgboost.data import TRAIN, VALIDATION, load_channels
 from trainplane.algorithms.xgboost.errors import classify_training_error
 from trainplane.algorithms.xgboost.hyperparameters import validate
-from trainplane.algorithms.xgboost.settings import TrainingSettings, build_settings
+from trainplane.algorithms.xgboost.settings import TrainingSettings, apply_xgboost_1_defaults, build_settings
 from trainplane.algorithms.xgboost.validation_split import splittable
 
 MODEL_NAME = "xgboost-model"
@@ -117,6 +117,8 @@ def run(contract: JobContract, extra_params: dict[str, Any] | None = None) -> No
     split = splittable(settings.objective, settings.native_metrics, settings.custom_metrics)
     dmatrices = load_channels(contract, settings.csv_weights, int(settings.params["nthread"]), split)
     _log(", ".join(f"{name}: {d.num_row()} rows x {d.num_col()} features" for name, d in dmatrices.items()))
+    if contract.xgboost_1_defaults:
+        apply_xgboost_1_defaults(settings.params, dmatrices[TRAIN].num_row(), len(contract.hosts) > 1)
     start, done = _resume(contract)
     stop = StopOnSigterm() if settings.save_model_on_termination else None
     if start is not None and done >= settings.num_round:
