@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from jobs_helpers import SKLEARN_IMAGE, script_job
+from jobs_helpers import SKLEARN_IMAGE, script_job, source_dir
 from trainplane import TrainPlane
 
 pytestmark = pytest.mark.slow
@@ -269,3 +269,20 @@ def test_the_machines_pythonpath_reaches_scripts_after_the_code_directory(
     (path_line,) = [line for line in lines if line.startswith("path ")]
     entries = path_line.removeprefix("path ").split(os.pathsep)
     assert entries[0].endswith("/code") and entries[-1] == str(library)
+
+
+def test_a_shell_entry_point_without_the_exec_bit_runs_with_the_jobs_python_first_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The machine's PATH leads to a Python without trainplane; the job's Python (this one) has it.
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    script = "python3 -c 'import sys, trainplane; print(\"python\", sys.prefix)'\n"
+    uri = source_dir(tmp_path / "code", script, name="train.sh")  # archived with mode 0644
+    request = script_job("shell-entry", tmp_path, "")
+    request["HyperParameters"] = {"sagemaker_program": '"train.sh"', "sagemaker_submit_directory": f'"{uri}"'}
+    with TrainPlane(home=tmp_path / "home") as tp:
+        tp.create_training_job(**request)
+        description = tp.wait_for_training_job("shell-entry", timeout=120)
+        messages = [e.message for e in tp.log_events("shell-entry")]
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    assert f"python {sys.prefix}" in messages

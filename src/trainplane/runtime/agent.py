@@ -183,6 +183,10 @@ class Agent:
             env["PYTHONPATH"] = (
                 f"{env['PYTHONPATH']}{os.pathsep}{inherited}" if env.get("PYTHONPATH") else inherited
             )
+        if "PATH" not in self.context.environment:
+            # The job's Python is the image's: first on PATH, so that commands and launchers the job
+            # starts (``python3``, ``torchrun``, SDK v3's sm_train.sh) find it, not whatever came first.
+            env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", os.defpath)])
         for key, value in program.extra_env.items():
             env[key] = f"{value}{os.pathsep}{env[key]}" if key == "PYTHONPATH" and env.get(key) else value
         env["PYTHONUNBUFFERED"] = "1"

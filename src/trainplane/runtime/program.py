@@ -58,6 +58,7 @@ def resolve_program(
     if entry is not None:
         try:
             script_mode.prepare_code(entry, paths, fetch)
+            script_mode.make_entry_executable(entry, paths)
         except Exception as exc:  # download or extraction problems are the user's to fix
             raise ProgramError(f"ClientError: Could not prepare the training code: {exc}") from exc
         argv = script_mode.user_command(entry, paths, python)

@@ -165,6 +165,14 @@ def prepare_code(entry: UserEntry, paths: MLPaths, fetch: Callable[[str, Path], 
             extract_archive(local, paths.code)
 
 
+def make_entry_executable(entry: UserEntry, paths: MLPaths) -> None:
+    """A non-Python entry point is run as ``./<program>``: the toolkit makes it executable first
+    (mode 0o777), since archives and uploads often lose the exec bit."""
+    program = paths.code / entry.program
+    if not entry.program.endswith(".py") and program.is_file():
+        program.chmod(0o777)
+
+
 def user_command(entry: UserEntry, paths: MLPaths, python: str) -> list[str]:
     """The command line the toolkit's ProcessRunner builds (run it with cwd = ``paths.code``).
 
