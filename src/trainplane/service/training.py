@@ -16,6 +16,7 @@ from trainplane.service.arns import model_artifacts_uri, training_job_arn
 from trainplane.service.pagination import decode_token, encode_token, list_filters
 from trainplane.service.tags import check_new_tags, check_tag_keys
 from trainplane.service.training_rules import check_create_training_job
+from trainplane.service.unsupported import check_runnable
 from trainplane.service.validation import validate_input
 from trainplane.settings import Settings
 from trainplane.states import JobStatus
@@ -60,6 +61,7 @@ class TrainingService:
     ) -> dict[str, Any]:
         request = validate_input("CreateTrainingJob", params)
         check_create_training_job(request)
+        check_runnable(request)
         check_new_tags((), request.get("Tags", []))
         self.check_capacity(request["ResourceConfig"])
         self._check_input_modes(request)

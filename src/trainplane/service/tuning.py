@@ -25,6 +25,7 @@ from trainplane.service.tuning_definitions import build_strategies, child_reques
 from trainplane.service.tuning_describe import ChildView
 from trainplane.service.tuning_rules import check_create_tuning_job
 from trainplane.service.tuning_warm_start import check_warm_start
+from trainplane.service.unsupported import check_runnable
 from trainplane.service.validation import validate_input
 from trainplane.settings import Settings
 from trainplane.states import JobStatus
@@ -90,6 +91,7 @@ class TuningService:
             request = child_request(definition, "probe", config, [], self.training.fits)
             child = validate_input("CreateTrainingJob", request)
             check_create_training_job(child)
+            check_runnable(child)
             check_builtin_hyperparameters(definition, space)
             self.training.check_capacity(child["ResourceConfig"])
 
