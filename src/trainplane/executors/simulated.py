@@ -189,7 +189,9 @@ class Simulation:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.store = open_store(self.settings.database_url)
         machine = Resources(4096, 1 << 20, 256)
-        self.service = TrainingService(self.store, self.settings, self.clock, machine=machine)
+        self.service = TrainingService(
+            self.store, self.settings, self.clock, machine=machine, refuse_unrunnable=False
+        )
         self.executor = SimulatedExecutor(self.clock)
         self.reconciler = Reconciler(self.store, self.settings, self.clock, self.executor, machine)
         self.tick_seconds = tick_seconds

@@ -37,6 +37,8 @@ class TrainingService:
         clock: Clock,
         machine: capacity.Resources | None = None,
         on_change: Callable[[], None] | None = None,
+        *,
+        refuse_unrunnable: bool = True,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -45,6 +47,8 @@ class TrainingService:
             settings.machine_cpus, settings.machine_memory_gib, oversubscription=settings.oversubscription
         )
         self._on_change = on_change or (lambda: None)
+        # False for the simulated executor, which runs no program (service.unsupported).
+        self.refuse_unrunnable = refuse_unrunnable
         # Other resource kinds (tuning jobs) register how to tell whether an ARN of theirs exists.
         self._resource_lookups: list[Callable[[str, str], bool]] = []
 
@@ -61,7 +65,8 @@ class TrainingService:
     ) -> dict[str, Any]:
         request = validate_input("CreateTrainingJob", params)
         check_create_training_job(request)
-        check_runnable(request)
+        if self.refuse_unrunnable:
+            check_runnable(request)
         check_new_tags((), request.get("Tags", []))
         self.check_capacity(request["ResourceConfig"])
         self._check_input_modes(request)
