@@ -107,6 +107,7 @@ class Agent:
                 self.paths,
                 fetch=lambda uri, dest: _fetch(storage, uri, dest),
                 hosts_file=sandbox.write_hosts_file(self.agent_dir / "hosts", addresses),
+                private_paths=_private_paths(self.context),
             )
         except ProgramError as exc:
             self._close_checkpoint_sync()
@@ -367,6 +368,12 @@ def _wait_for_job(preloaded: Preloaded | None) -> int:
     os.close(log_fd)
     agent = Agent(agent_dir, preloaded)
     return agent.run()
+
+
+def _private_paths(context: contract.HostContext) -> list[str]:
+    """Absolute paths outside /opt/ml the job will use: its checkpoint LocalPath, if it has one."""
+    config = contract.checkpoint_config(context)
+    return [config["LocalPath"]] if config else []
 
 
 if __name__ == "__main__":

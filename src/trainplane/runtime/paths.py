@@ -15,6 +15,9 @@ OPT_ML = "/opt/ml"
 ROOT_ENV = "TRAINPLANE_ML_ROOT"
 
 
+LOCAL_PATHS = "local-paths"  # private copies of absolute paths outside /opt/ml (MLPaths.resolve)
+
+
 @dataclass(frozen=True)
 class MLPaths:
     root: Path
@@ -98,9 +101,14 @@ class MLPaths:
         return self
 
     def resolve(self, path: str) -> Path:
-        """Map a path as a job sees it (``/opt/ml/...``) onto this root; other paths are kept."""
+        """Map a path as a job sees it onto this root: ``/opt/ml/...`` to its place in the root, and
+        any other absolute path (a CheckpointConfig.LocalPath such as ``/tmp/ckpt``) to a private copy
+        under ``local-paths/``: in a container it would be the job's own, not a directory that every
+        job on this machine shares. The /opt/ml sandbox mounts that copy at the path itself."""
         if path == OPT_ML or path.startswith(OPT_ML + "/"):
             return self.root / path[len(OPT_ML) :].lstrip("/")
+        if path.startswith("/"):
+            return self.root / LOCAL_PATHS / path.lstrip("/")
         return Path(path)
 
     @classmethod

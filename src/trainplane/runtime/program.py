@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,10 +49,13 @@ def resolve_program(
     fetch: Callable[[str, Path], None],
     python: str | None = None,
     hosts_file: Path | None = None,
+    private_paths: Sequence[str] = (),
 ) -> Program:
     """How to run the job; ``hosts_file`` (``sandbox.write_hosts_file``) becomes /etc/hosts of scripts and
-    commands that run in the /opt/ml sandbox."""
+    commands that run in the /opt/ml sandbox. ``private_paths`` are absolute paths outside /opt/ml the job
+    uses (a checkpoint LocalPath): the sandbox mounts each one's private copy (``MLPaths.resolve``) there."""
     python = python or sys.executable
+    binds = _private_binds(paths, private_paths)
     image = algorithm_specification.get("TrainingImage")
     entry = script_mode.UserEntry.from_hyperparameters(hyperparameters)
     if entry is not None:
@@ -64,19 +67,23 @@ def resolve_program(
         argv = script_mode.user_command(entry, paths, python)
         # Scripts often hard-code /opt/ml/model; give them the real layout when a sandbox is possible.
         if _sandbox_unavailable_reason() is None:
+            wrapped = sandbox.wrap_with_opt_ml(
+                argv, paths.root, hosts_file=hosts_file, chdir=OPT_ML_CODE, binds=binds
+            )
             return Program(
-                argv=sandbox.wrap_with_opt_ml(argv, paths.root, hosts_file=hosts_file, chdir=OPT_ML_CODE),
+                argv=wrapped,
                 cwd=paths.code,
                 kind="script",
                 user_entry=entry,
                 opt_ml_view=True,
                 shown=argv,
             )
+        _require_sandbox_for(binds)
         # build_environment puts the code directory on PYTHONPATH, as the toolkit does.
         return Program(argv=argv, cwd=paths.code, kind="script", user_entry=entry)
     command = script_mode.container_command(algorithm_specification)
     if command is not None:
-        return _container_program(command, paths, hosts_file)
+        return _container_program(command, paths, hosts_file, binds)
     builtin = builtin_for_image(image)
     if builtin is not None:
         # The image's tag is the algorithm's version (defaults differ between XGBoost 1.x and 3.x).
@@ -107,17 +114,41 @@ def preload_for(algorithm_specification: dict[str, Any], hyperparameters: dict[s
     return builtin.preload if builtin is not None else ()
 
 
-def _container_program(command: list[str], paths: MLPaths, hosts_file: Path | None) -> Program:
+def _private_binds(paths: MLPaths, private_paths: Sequence[str]) -> list[tuple[Path, str]]:
+    binds = []
+    for path in private_paths:
+        source = paths.resolve(path)
+        if path.startswith("/") and not (path == OPT_ML or path.startswith(OPT_ML + "/")):
+            source.mkdir(parents=True, exist_ok=True)
+            binds.append((source, path))
+    return binds
+
+
+def _require_sandbox_for(binds: list[tuple[Path, str]]) -> None:
+    """A script or command would use the machine's own directory at such a path, shared by every job."""
+    unavailable = _sandbox_unavailable_reason()
+    if binds and unavailable is not None:
+        raise ProgramError(
+            f"ClientError: CheckpointConfig.LocalPath {binds[0][1]} is outside /opt/ml; giving the job a "
+            "private directory there needs a private mount namespace, and none is available here: "
+            f"{unavailable}. Use a LocalPath under /opt/ml."
+        )
+
+
+def _container_program(
+    command: list[str], paths: MLPaths, hosts_file: Path | None, binds: list[tuple[Path, str]]
+) -> Program:
     """Run an entry-point command; /opt/ml is made to resolve to this host's root when possible."""
     unavailable = _sandbox_unavailable_reason()
     if unavailable is None:
         return Program(
-            argv=sandbox.wrap_with_opt_ml(command, paths.root, hosts_file=hosts_file),
+            argv=sandbox.wrap_with_opt_ml(command, paths.root, hosts_file=hosts_file, binds=binds),
             cwd=paths.root,
             kind="command",
             opt_ml_view=True,
             shown=command,
         )
+    _require_sandbox_for(binds)
     if any("/opt/ml" in part for part in command):
         raise ProgramError(
             "ClientError: This job's command uses absolute /opt/ml paths, which need a private mount "

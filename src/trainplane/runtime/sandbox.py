@@ -71,11 +71,13 @@ def wrap_with_opt_ml(
     *,
     hosts_file: Path | None = None,
     chdir: str | None = None,
+    binds: Sequence[tuple[Path, str]] = (),
     bwrap: str = "bwrap",
     host_opt: Path = HOST_OPT,
 ) -> list[str]:
     """``command`` run so that ``/opt/ml`` is ``root`` (and ``/etc/hosts`` is ``hosts_file``, when given),
-    in the sandbox's directory ``chdir`` if given; see the module docstring for signals.
+    each ``(source, path)`` of ``binds`` is mounted at ``path``, in the sandbox's directory ``chdir`` if
+    given; see the module docstring for signals.
 
     ``host_opt`` is the host's /opt (a parameter so tests can describe another host).
     """
@@ -89,6 +91,7 @@ def wrap_with_opt_ml(
         "--dev-bind", "/", "/",
         *_opt_mount_args(host_opt),
         "--bind", str(Path(root).resolve()), OPT_ML,
+        *[arg for source, path in binds for arg in ("--bind", str(Path(source).resolve()), path)],
         *hosts,
         *(["--chdir", chdir] if chdir else []),
         "--die-with-parent",
