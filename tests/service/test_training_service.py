@@ -222,6 +222,18 @@ def test_a_resource_holds_at_most_fifty_tags_counting_those_it_has(tp: TrainPlan
     assert len(tags) == 50 and tags[0] == {"Key": "k00", "Value": "new"}
 
 
+def test_warm_pool_and_training_plan_filters_match_no_job(tp: TrainPlane) -> None:
+    request = builtin()
+    request["ResourceConfig"]["KeepAlivePeriodInSeconds"] = 600
+    tp.create_training_job(**request)
+    assert len(tp.list_training_jobs()["TrainingJobSummaries"]) == 1
+    assert tp.list_training_jobs(WarmPoolStatusEquals="Available")["TrainingJobSummaries"] == []
+    plan = "arn:aws:sagemaker:us-east-1:123456789012:training-plan/plan"
+    assert tp.list_training_jobs(TrainingPlanArnEquals=plan)["TrainingJobSummaries"] == []
+    with pytest.raises(ValidationError):
+        tp.list_training_jobs(WarmPoolStatusEquals="Warm")
+
+
 def test_list_time_filters_take_datetimes_and_epoch_numbers(tp: TrainPlane, tmp_path: Path) -> None:
     for name in ["t-1", "t-2", "t-3"]:
         tp.create_training_job(**script_job(name, tmp_path, "print(1)"))

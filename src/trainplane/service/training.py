@@ -147,6 +147,10 @@ class TrainingService:
 
     def list_training_jobs(self, params: dict[str, Any]) -> dict[str, Any]:
         request = validate_input("ListTrainingJobs", params)
+        if request.get("WarmPoolStatusEquals") or request.get("TrainingPlanArnEquals"):
+            # trainplane keeps no warm pools (KeepAlivePeriodInSeconds is accepted; a local job starts
+            # without provisioning) and has no training plans, so no job matches either filter.
+            return {"TrainingJobSummaries": []}
         limit = request.get("MaxResults", 10)
         filters = list_filters(request, default_sort="CreationTime")
         after = decode_token(request.get("NextToken"), filters)
