@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -286,3 +287,18 @@ def test_a_shell_entry_point_without_the_exec_bit_runs_with_the_jobs_python_firs
         messages = [e.message for e in tp.log_events("shell-entry")]
     assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
     assert f"python {sys.prefix}" in messages
+
+
+def test_transitions_of_fast_failing_jobs_never_go_back_in_time(tp: TrainPlane, tmp_path: Path) -> None:
+    # A host that fails at once reports its result (dated by its own clock) before the control plane
+    # has recorded Downloading and Training (dated when it saw them): the end must not precede those.
+    names = [f"fast-fail-{i}" for i in range(6)]
+    for name in names:
+        tp.create_training_job(**script_job(name, tmp_path, "import sys; sys.exit(2)"))
+    for name in names:
+        description = tp.wait_for_training_job(name, timeout=120)
+        assert description["TrainingJobStatus"] == "Failed"
+        transitions = description["SecondaryStatusTransitions"]
+        for earlier, later in itertools.pairwise(transitions):
+            assert earlier["StartTime"] <= earlier["EndTime"] == later["StartTime"], (name, transitions)
+        assert description["TrainingEndTime"] >= transitions[-1]["StartTime"], (name, description)

@@ -108,6 +108,10 @@ def finish(
     seen = clock.now()
     ended = outcome.hosts_ended_at
     late = seen - ended if ended is not None and sup.launch_time <= ended <= seen else 0.0
+    # Never before the transition now open: Downloading and Training are dated when the control plane
+    # saw them, which can be after a fast-failing host's own result time.
+    if job.transitions:
+        late = max(0.0, min(late, seen - job.transitions[-1].start_time))
     store.update_training_job(
         name, now=seen - late, phase=Phase.FINISHING.value, expected_owner=owner, check_owner=True
     )
