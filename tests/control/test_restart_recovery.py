@@ -227,3 +227,26 @@ def test_an_agent_killed_under_a_watching_control_plane_is_retried_under_the_ret
     first_root = home / "jobs" / "agent-lost" / "1" / "algo-1"
     assert (first_root / "model").is_dir()  # the first attempt's root is kept, its staged copy is not
     assert not (first_root / "input" / "data" / "train").exists()
+
+
+def test_max_runtime_stops_the_algorithm_while_no_control_plane_runs(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    code = """
+        import time
+        print("running", flush=True)
+        time.sleep(600)
+    """
+    request = script_job("overrun", tmp_path, code, StoppingCondition={"MaxRuntimeInSeconds": 2})
+    kill_control_plane_once_logged(home, request, "running", tmp_path)
+    # No control plane now: the agent itself stops the algorithm 2 s + its slack after the start.
+    wait_for(lambda: not agent_pids(home, "overrun"), timeout=60)
+    with TrainPlane(home=home) as tp:
+        description = tp.wait_for_training_job("overrun", timeout=60)
+    lines = log_lines(home, "overrun")
+    assert "MaxRuntimeInSeconds exceeded while no control plane watched: stopping the training job" in lines
+    assert (description["TrainingJobStatus"], description["SecondaryStatus"]) == (
+        "Stopped",
+        "MaxRuntimeExceeded",
+    )
+    # Billed until the agent stopped it, not until a control plane came back.
+    assert description["BillableTimeInSeconds"] <= 2 + 10 + 5

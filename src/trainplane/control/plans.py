@@ -57,7 +57,11 @@ def launcher_environment(
     return {**extra, **request_env}
 
 
-def attempt_plan(job: TrainingJob, attempt: int, settings: Settings, machine_cpus: int) -> list[HostLaunch]:
+def attempt_plan(
+    job: TrainingJob, attempt: int, settings: Settings, machine_cpus: int, runtime_left: float | None = None
+) -> list[HostLaunch]:
+    """Each host's launch; ``runtime_left`` (what MaxRuntimeInSeconds leaves this attempt) lets its agent
+    stop the algorithm itself when no control plane is there to do it."""
     request = job.request
     resource = request["ResourceConfig"]
     instance = instances.lookup(resource["InstanceType"])
@@ -96,6 +100,8 @@ def attempt_plan(job: TrainingJob, attempt: int, settings: Settings, machine_cpu
                 "s3_endpoint_url": settings.s3_endpoint_url,
             },
             "attempt": attempt,
+            "runtime_left_seconds": runtime_left,
+            "stop_grace_seconds": settings.stop_grace_seconds,
             "distributed": {
                 "master_addr": "127.0.0.1",
                 "master_port": master_port,

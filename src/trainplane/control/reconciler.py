@@ -269,7 +269,13 @@ class Reconciler:
         now = self.clock.now()
         attempts = self.store.attempts(job.name)
         number = len(attempts) + 1
-        launches = plans.attempt_plan(job, number, self.settings, int(self.machine.cpus))
+        launches = plans.attempt_plan(
+            job,
+            number,
+            self.settings,
+            int(self.machine.cpus),
+            runtime_left=self._runtime_left(job, attempts, now),
+        )
         # An earlier launch of this attempt whose record never reached the store left these running.
         self.executor.kill_unrecorded(launches)
         clear_stale_attempt(plans.attempt_dir(self.settings, job.name, number), self.settings.jobs_root)
@@ -419,6 +425,16 @@ class Reconciler:
                     message="Training image download completed. Training in progress.",
                 )
         return job
+
+    @staticmethod
+    def _runtime_left(job: TrainingJob, attempts: list[Attempt], now: float) -> float:
+        """What MaxRuntimeInSeconds leaves a new attempt, counted as ``_enforce_max_runtime`` counts."""
+        limit = job.request["StoppingCondition"].get("MaxRuntimeInSeconds", 86400)
+        if spot.is_spot(job):
+            used = spot.training_seconds(attempts, now)
+        else:
+            used = now - job.training_start_time if job.training_start_time is not None else 0.0
+        return max(0.0, limit - used)
 
     def _enforce_max_runtime(self, job: TrainingJob) -> TrainingJob:
         if job.status != JobStatus.IN_PROGRESS or job.training_start_time is None:

@@ -38,6 +38,9 @@ from trainplane.runtime.program import Program, ProgramError, assume_sandbox, re
 _PR_SET_CHILD_SUBREAPER = 36
 STDERR_TAIL_LINES = 20
 
+# The agent stops an algorithm past MaxRuntimeInSeconds this long after a control plane would have.
+RUNTIME_WATCH_SLACK_SECONDS = 10.0
+
 
 class Agent:
     def __init__(self, agent_dir: Path, preloaded: Preloaded | None = None) -> None:
@@ -53,6 +56,7 @@ class Agent:
         self._stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         self.pipes = PipeChannels(agent_dir / "pipe", self.paths.data, self.log)  # Pipe channels' feeders
         self.sync: checkpoint_sync.CheckpointSync | None = None
+        self._finished = threading.Event()
 
     # ----------------------------------------------------------------- files the control plane reads
     def event(self, name: str, **fields: Any) -> None:
@@ -70,6 +74,28 @@ class Agent:
         temporary = self.agent_dir / "result.json.tmp"
         temporary.write_text(json.dumps(result))
         os.replace(temporary, self.agent_dir / "result.json")
+        self._finished.set()
+
+    def _watch_runtime(self) -> None:
+        """MaxRuntimeInSeconds without a control plane: the control plane stops a job that runs past it,
+        but while none runs (killed, or restarting) nothing would, and the overrun would be billed. So
+        the agent stops the algorithm itself, a little after the control plane would have (its stop
+        reaches the agent first when it is there), with the same SIGTERM, grace period and SIGKILL."""
+        left = self.spec.get("runtime_left_seconds")
+        if left is None:
+            return
+        grace = float(self.spec.get("stop_grace_seconds", 120))
+
+        def watch() -> None:
+            if self._finished.wait(float(left) + RUNTIME_WATCH_SLACK_SECONDS) or self.stop_requested:
+                return
+            self.log("MaxRuntimeInSeconds exceeded while no control plane watched: stopping the training job")
+            self.stop_requested = True
+            self._forward_sigterm()
+            if not self._finished.wait(grace):
+                self._signal_child(signal.SIGKILL)
+
+        threading.Thread(target=watch, name="runtime-watch", daemon=True).start()
 
     # ----------------------------------------------------------------- the job
     def run(self) -> int:
@@ -88,6 +114,7 @@ class Agent:
         _become_subreaper()
         _pin(self.spec.get("cpu_set"))
         self.event("Downloading")
+        self._watch_runtime()
         try:
             storage = self._storage()
             self.paths.create()
@@ -276,11 +303,14 @@ class Agent:
             self.sync.wake()  # upload what exists now; the final flush follows the algorithm's exit
 
     def _forward_sigterm(self) -> None:
+        self._signal_child(signal.SIGTERM)
+
+    def _signal_child(self, signum: int) -> None:
         # The child leads its own process group; signalling the group reaches a job wrapped by the
         # /opt/ml sandbox too (bwrap itself ignores SIGTERM and does not forward it).
         if self.child is not None and self.child.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.child.pid, signal.SIGTERM)
+                os.killpg(self.child.pid, signum)
 
 
 def _fetch(storage: Any, uri: str, dest: Path) -> None:
