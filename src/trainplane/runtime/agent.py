@@ -135,6 +135,8 @@ class Agent:
                 fetch=lambda uri, dest: _fetch(storage, uri, dest),
                 hosts_file=sandbox.write_hosts_file(self.agent_dir / "hosts", addresses),
                 private_paths=_private_paths(self.context),
+                install_dir=self.agent_dir / "python",
+                log=self.log,
             )
         except ProgramError as exc:
             self._close_checkpoint_sync()
@@ -214,7 +216,10 @@ class Agent:
         if "PATH" not in self.context.environment:
             # The job's Python is the image's: first on PATH, so that commands and launchers the job
             # starts (``python3``, ``torchrun``, SDK v3's sm_train.sh) find it, not whatever came first.
-            env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", os.defpath)])
+            bins = dict.fromkeys(
+                os.path.dirname(p) for p in (program.python or sys.executable, sys.executable)
+            )
+            env["PATH"] = os.pathsep.join([*bins, env.get("PATH", os.defpath)])
         for key, value in program.extra_env.items():
             env[key] = f"{value}{os.pathsep}{env[key]}" if key == "PYTHONPATH" and env.get(key) else value
         env["PYTHONUNBUFFERED"] = "1"

@@ -9,6 +9,7 @@ does not run.
 from __future__ import annotations
 
 import functools
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from trainplane.algorithms.registry import TRAINING_IMAGE_VARIABLE, builtin_for_image
-from trainplane.runtime import sandbox, script_mode
+from trainplane.runtime import requirements, sandbox, script_mode
 from trainplane.runtime.paths import OPT_ML, MLPaths
 
 OPT_ML_CODE = f"{OPT_ML}/code"  # where the toolkit runs scripts (their working directory)
@@ -36,6 +37,7 @@ class Program:
     opt_ml_view: bool = False
     # The command as a container would run it, for FailureReason's "Command": argv without the sandbox.
     shown: list[str] | None = None
+    python: str | None = None  # the job's interpreter, when not this one (a requirements.txt venv)
 
     @property
     def command(self) -> list[str]:
@@ -50,10 +52,14 @@ def resolve_program(
     python: str | None = None,
     hosts_file: Path | None = None,
     private_paths: Sequence[str] = (),
+    install_dir: Path | None = None,
+    log: Callable[[str], None] = lambda line: None,
 ) -> Program:
     """How to run the job; ``hosts_file`` (``sandbox.write_hosts_file``) becomes /etc/hosts of scripts and
     commands that run in the /opt/ml sandbox. ``private_paths`` are absolute paths outside /opt/ml the job
-    uses (a checkpoint LocalPath): the sandbox mounts each one's private copy (``MLPaths.resolve``) there."""
+    uses (a checkpoint LocalPath): the sandbox mounts each one's private copy (``MLPaths.resolve``) there.
+    With ``install_dir``, a script's requirements.txt is installed into a venv there (pip's lines to
+    ``log``) and the script runs with that venv's Python."""
     python = python or sys.executable
     binds = _private_binds(paths, private_paths)
     image = algorithm_specification.get("TrainingImage")
@@ -64,6 +70,8 @@ def resolve_program(
             script_mode.make_entry_executable(entry, paths)
         except Exception as exc:  # download or extraction problems are the user's to fix
             raise ProgramError(f"ClientError: Could not prepare the training code: {exc}") from exc
+        if install_dir is not None and requirements.has_requirements(paths.code):
+            python = _install_requirements(paths, install_dir, log, python)
         argv = script_mode.user_command(entry, paths, python)
         # Scripts often hard-code /opt/ml/model; give them the real layout when a sandbox is possible.
         if _sandbox_unavailable_reason() is None:
@@ -77,10 +85,11 @@ def resolve_program(
                 user_entry=entry,
                 opt_ml_view=True,
                 shown=argv,
+                python=python,
             )
         _require_sandbox_for(binds)
         # build_environment puts the code directory on PYTHONPATH, as the toolkit does.
-        return Program(argv=argv, cwd=paths.code, kind="script", user_entry=entry)
+        return Program(argv=argv, cwd=paths.code, kind="script", user_entry=entry, python=python)
     command = script_mode.container_command(algorithm_specification)
     if command is not None:
         return _container_program(command, paths, hosts_file, binds)
@@ -112,6 +121,17 @@ def preload_for(algorithm_specification: dict[str, Any], hyperparameters: dict[s
         return ()
     builtin = builtin_for_image(algorithm_specification.get("TrainingImage"))
     return builtin.preload if builtin is not None else ()
+
+
+def _install_requirements(paths: MLPaths, install_dir: Path, log: Callable[[str], None], python: str) -> str:
+    try:
+        return requirements.install(paths.code, install_dir, log, python)
+    except requirements.InstallRequirementsError as exc:
+        raise ProgramError(f"AlgorithmError: {exc}") from exc
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ProgramError(
+            f"ClientError: Could not create an environment for requirements.txt: {exc}"
+        ) from exc
 
 
 def _private_binds(paths: MLPaths, private_paths: Sequence[str]) -> list[tuple[Path, str]]:
