@@ -73,3 +73,26 @@ def test_requirements_are_installed_for_the_job_only(tmp_path: Path) -> None:
     assert done["bad-reqs"]["FailureReason"].startswith(
         "AlgorithmError: InstallRequirementsError:\nExitCode 1"
     )
+
+
+def test_a_command_jobs_pip_installs_into_the_jobs_own_python(tmp_path: Path) -> None:
+    # SDK v3's driver (a ContainerEntrypoint command) runs pip itself with the python3 on its PATH.
+    wheel = tmp_path / "tp_req_demo-0.1-py3-none-any.whl"
+    wheel.write_bytes(_wheel())
+    shell = (
+        f"python3 -m pip install --no-input --disable-pip-version-check {wheel} && "
+        f"python3 -c 'import sys, numpy, {PACKAGE}; print(\"value\", {PACKAGE}.VALUE, sys.prefix)'"
+    )
+    request = script_job("pip-command", tmp_path, "")
+    request["HyperParameters"] = {}
+    request["AlgorithmSpecification"].update(
+        ContainerEntrypoint=["/bin/sh", "-c"], ContainerArguments=[shell]
+    )
+    with TrainPlane(home=tmp_path / "home") as tp:
+        tp.create_training_job(**request)
+        description = tp.wait_for_training_job("pip-command", timeout=240)
+        lines = [e.message for e in tp.log_events("pip-command")]
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    value = next(line for line in lines if line.startswith("value "))
+    assert value.split()[1] == "42" and "pip-command" in value.split()[2]
+    assert importlib.util.find_spec(PACKAGE) is None

@@ -8,6 +8,7 @@ does not run.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import subprocess
 import sys
@@ -59,7 +60,7 @@ def resolve_program(
     commands that run in the /opt/ml sandbox. ``private_paths`` are absolute paths outside /opt/ml the job
     uses (a checkpoint LocalPath): the sandbox mounts each one's private copy (``MLPaths.resolve``) there.
     With ``install_dir``, a script's requirements.txt is installed into a venv there (pip's lines to
-    ``log``) and the script runs with that venv's Python."""
+    ``log``) and the script runs with that venv's Python; a command gets such a venv as its python3."""
     python = python or sys.executable
     binds = _private_binds(paths, private_paths)
     image = algorithm_specification.get("TrainingImage")
@@ -92,7 +93,9 @@ def resolve_program(
         return Program(argv=argv, cwd=paths.code, kind="script", user_entry=entry, python=python)
     command = script_mode.container_command(algorithm_specification)
     if command is not None:
-        return _container_program(command, paths, hosts_file, binds)
+        # Its python3 and pip are the job's own: what it installs stays with the job, as in a container.
+        env_python = _job_environment(install_dir) if install_dir is not None else None
+        return dataclasses.replace(_container_program(command, paths, hosts_file, binds), python=env_python)
     builtin = builtin_for_image(image)
     if builtin is not None:
         # The image's tag is the algorithm's version (defaults differ between XGBoost 1.x and 3.x).
@@ -131,6 +134,15 @@ def _install_requirements(paths: MLPaths, install_dir: Path, log: Callable[[str]
     except (OSError, subprocess.SubprocessError) as exc:
         raise ProgramError(
             f"ClientError: Could not create an environment for requirements.txt: {exc}"
+        ) from exc
+
+
+def _job_environment(install_dir: Path) -> str:
+    try:
+        return requirements.make_env(install_dir)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ProgramError(
+            f"InternalServerError: Could not create the job's Python environment: {exc}"
         ) from exc
 
 

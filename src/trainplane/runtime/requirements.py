@@ -1,5 +1,6 @@
 """``requirements.txt`` in a script-mode job's code directory is pip-installed before the script runs,
-as the SageMaker training toolkit does inside the container.
+as the SageMaker training toolkit does inside the container; command jobs (ContainerEntrypoint, such as
+SDK v3's driver, which runs pip itself) get the same kind of environment as their ``python3``.
 
 Here the "container's Python" is the server's, shared by every job, so packages go into an environment
 of the job's own: a venv whose site-packages also sees the server's (a ``.pth`` file), so that
@@ -32,7 +33,7 @@ def has_requirements(code_dir: Path) -> bool:
 
 def install(code_dir: Path, env_dir: Path, log: Callable[[str], None], python: str = sys.executable) -> str:
     """Install ``code_dir/requirements.txt`` into a venv at ``env_dir``; return that venv's Python."""
-    env_python = _make_env(env_dir, python)
+    env_python = make_env(env_dir, python)
     command = [
         python, "-m", "pip", "--python", env_python, "install", "--disable-pip-version-check", "--no-input",
         "-r", REQUIREMENTS,
@@ -58,7 +59,8 @@ def install(code_dir: Path, env_dir: Path, log: Callable[[str], None], python: s
     return env_python
 
 
-def _make_env(env_dir: Path, python: str) -> str:
+def make_env(env_dir: Path, python: str = sys.executable) -> str:
+    """A venv at ``env_dir`` that also sees the server's packages (pip among them); its Python."""
     subprocess.run(
         [python, "-m", "venv", "--without-pip", str(env_dir)], check=True, capture_output=True, timeout=120
     )
