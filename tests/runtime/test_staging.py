@@ -83,6 +83,16 @@ def test_a_folder_prefix_without_slash_stages_relative_to_the_folder(s3_src: Sou
     assert staged == ["lib/util.py", "sm_train.sh"]
 
 
+def test_objects_that_would_share_a_path_keep_their_paths_below_the_prefix_parent(
+    s3_src: Source, tmp_path: Path
+) -> None:
+    # Both would be data1/b.csv relative to the folder: every object is staged as SageMaker stages a
+    # key prefix, relative to its parent, and none is dropped.
+    s3_src.put("train/data/data1/b.csv", "train/data1/b.csv", "train/data/x.csv")
+    staged = stage(s3_src, channel(s3_src.base + "train/data"), tmp_path / "ch")
+    assert staged == ["data/data1/b.csv", "data/x.csv", "data1/b.csv"]
+
+
 def test_file_uri_of_a_single_file_stages_that_file(tmp_path: Path) -> None:
     (tmp_path / "train.csv").write_text("1,2\n")
     storage = open_storage(tmp_path / "s3", environ={})

@@ -111,9 +111,25 @@ def _resolve(source: Mapping[str, Any], storage: ObjectStore) -> list[_Item]:
     base = _base_of(prefix)
     # A prefix naming a "folder" without its trailing slash (s3://b/input/sm_drivers, as SDK v3 sends it)
     # stages the folder's objects relative to the folder, like s3://b/input/sm_drivers/ would.
-    folder = prefix.rstrip("/") + "/"
+    # If that would put two objects at one path (s3://b/data matches data/data1/b.csv and data1/b.csv),
+    # every object keeps its path below the prefix's parent instead, as SageMaker stages a key prefix.
+    items = _relative_items(sorted(uris), prefix.rstrip("/") + "/", base)
+    if items is None:
+        items = _relative_items(sorted(uris), base, base)
+    if items is None:
+        raise StagingError(
+            f'ClientError: Two objects of input data source "{uri}" would be written to one file'
+        )
+    if not items:
+        raise StagingError(_no_objects_message(uri))
+    return items
+
+
+def _relative_items(uris: list[str], folder: str, base: str) -> list[_Item] | None:
+    """Each object with its path in the channel (below ``folder``, else below ``base``); None if two
+    objects would get the same path."""
     items: dict[str, _Item] = {}
-    for object_uri in sorted(uris):
+    for object_uri in uris:
         if object_uri.startswith(folder):
             rel = object_uri[len(folder) :]
         elif object_uri.startswith(base):
@@ -123,9 +139,9 @@ def _resolve(source: Mapping[str, Any], storage: ObjectStore) -> list[_Item]:
         if not rel or rel.endswith("/"):
             continue  # a "folder" placeholder object, not data
         _check_rel(object_uri, rel)
-        items.setdefault(rel, _Item(object_uri, rel))
-    if not items:
-        raise StagingError(_no_objects_message(uri))
+        if rel in items:
+            return None
+        items[rel] = _Item(object_uri, rel)
     return list(items.values())
 
 
