@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,14 @@ def test_csv_malformed_rows_name_the_file(tmp_path: Path, text: str, problem: st
     with pytest.raises(DataFormatError, match=problem) as caught:
         read_csv_files([path], {})
     assert str(path) in str(caught.value)
+
+
+def test_a_gzip_csv_in_file_mode_is_refused_by_name_not_misread(tmp_path: Path) -> None:
+    plain = _file(tmp_path, "a.csv", "1,2\n")
+    zipped = tmp_path / "b.csv.gz"
+    zipped.write_bytes(gzip.compress(b"1,2,3\n0,4,5\n" * 10))
+    with pytest.raises(DataFormatError, match=r"b\.csv\.gz is gzip-compressed: in File mode"):
+        read_csv_files([plain, zipped], {})
 
 
 def test_csv_rejects_label_size_and_missing_labels(tmp_path: Path) -> None:

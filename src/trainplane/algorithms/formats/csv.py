@@ -92,6 +92,17 @@ def _layout(params: Mapping[str, str]) -> tuple[bool, int]:
     return weighted, 2 if weighted else 1
 
 
+def _refuse_gzip(path: Path) -> None:
+    """SageMaker's built-ins read File-mode CSV uncompressed; a gzip file would otherwise be sniffed as
+    raw bytes and fail with a misleading column count."""
+    with path.open("rb") as handle:
+        if handle.read(2) == b"\x1f\x8b":
+            raise DataFormatError(
+                f"CSV file {path} is gzip-compressed: in File mode, channels must hold uncompressed files "
+                "(in Pipe mode, the channel's CompressionType Gzip decompresses them)."
+            )
+
+
 def _column_count(head: bytes, name: str, delimiter: str, leading: int) -> int:
     count = len(_first_line(head).split(delimiter))
     if count <= leading:
@@ -119,6 +130,8 @@ def read_csv_files(files: Sequence[Path], params: Mapping[str, str]) -> Dataset:
     files = [path for path in files if path.stat().st_size > 0]
     if not files:
         raise DataFormatError(f"All CSV files of the channel are empty ({names}).")
+    for path in files:
+        _refuse_gzip(path)
     with files[0].open("rb") as handle:
         head = handle.read(_SNIFF_BYTES)
     delimiter = _delimiter_of(head)
