@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import xgboost as xgb
 from sklearn.datasets import load_breast_cancer
 from sklearn.metrics import roc_auc_score
 
+from trainplane.algorithms.formats.recordio_protobuf import write_recordio_protobuf
 from trainplane.algorithms.xgboost import checkpointing, main, metric_definitions
 from trainplane.runtime.paths import MLPaths
 
@@ -197,6 +199,17 @@ def test_xgboost_user_errors_are_client_errors(tmp_path: Path) -> None:
     _write_csv(paths.channel("train") / "train.csv", Y[:400] * 3, X[:400])  # labels outside [0, 1]
     assert main(_environ(paths)) == 1
     assert paths.failure_file.read_text().startswith("ClientError: ")
+
+
+def test_recordio_records_without_labels_are_a_client_error(tmp_path: Path) -> None:
+    paths = _layout(tmp_path, {"num_round": "3"})
+    (paths.channel("train") / "train.csv").unlink()
+    shutil.rmtree(paths.channel("validation"))
+    write_recordio_protobuf(paths.channel("train") / "train.rec", X[:50])  # features only
+    config = {**CSV_CHANNEL, "ContentType": "application/x-recordio-protobuf"}
+    paths.inputdataconfig_file.write_text(json.dumps({"train": config}))
+    assert main(_environ(paths)) == 1
+    assert paths.failure_file.read_text().startswith("ClientError: Channel 'train' has no labels")
 
 
 def test_libsvm_is_the_default_content_type(tmp_path: Path) -> None:

@@ -98,6 +98,12 @@ def load_channels(
         for name in (TRAIN, VALIDATION)
         if name in configs or contract.paths.channel(name).is_dir()
     }
+    for name, dataset in datasets.items():
+        if dataset.labels is None:  # XGBoost would fail inside train: "Invalid shape of labels"
+            raise UserError(
+                f"Channel '{name}' has no labels: XGBoost trains on labelled records (recordio-protobuf "
+                "records need a 'label' tensor)."
+            )
     width = max(dataset.num_features for dataset in datasets.values())
     if split_validation and VALIDATION in datasets:
         datasets[VALIDATION] = evaluation_share(
