@@ -60,6 +60,21 @@ def kill_control_plane_once_logged(home: Path, request: dict[str, Any], line: st
     control.wait()
 
 
+def first_attempt_hangs(tmp_path: Path) -> str:
+    """A script whose first attempt prints "first attempt" and hangs; a second prints and exits."""
+    marker = tmp_path / "first-attempt-ran"
+    return f"""
+        import os, time
+        marker = {str(marker)!r}
+        if os.path.exists(marker):
+            print("second attempt", flush=True)
+        else:
+            open(marker, "w").close()
+            print("first attempt", flush=True)
+            time.sleep(600)
+    """
+
+
 def test_a_running_job_is_adopted_and_completes_after_the_control_plane_is_killed(tmp_path: Path) -> None:
     home = tmp_path / "home"
     code = """
@@ -99,17 +114,7 @@ def test_a_job_whose_process_vanished_is_failed_with_a_clear_reason(tmp_path: Pa
 
 def test_a_vanished_job_is_rerun_under_its_retry_strategy(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    marker = tmp_path / "first-attempt-ran"
-    code = f"""
-        import os, time
-        marker = {str(marker)!r}
-        if os.path.exists(marker):
-            print("second attempt", flush=True)
-        else:
-            open(marker, "w").close()
-            print("first attempt", flush=True)
-            time.sleep(600)
-    """
+    code = first_attempt_hangs(tmp_path)
     request = script_job("retried", tmp_path, code, RetryStrategy={"MaximumRetryAttempts": 1})
     kill_control_plane_once_logged(home, request, "first attempt", tmp_path)
     for pid in agent_pids(home, "retried"):
@@ -189,17 +194,7 @@ def test_an_agent_killed_under_a_watching_control_plane_is_retried_under_the_ret
 ) -> None:
     # The same internal error as a vanished job, but seen live: before, the job failed at once.
     home = tmp_path / "home"
-    marker = tmp_path / "first-attempt-ran"
-    code = f"""
-        import os, time
-        marker = {str(marker)!r}
-        if os.path.exists(marker):
-            print("second attempt", flush=True)
-        else:
-            open(marker, "w").close()
-            print("first attempt", flush=True)
-            time.sleep(600)
-    """
+    code = first_attempt_hangs(tmp_path)
     data = tmp_path / "train"
     data.mkdir()
     (data / "rows.csv").write_text("1,2\n")
