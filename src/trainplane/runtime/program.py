@@ -94,7 +94,7 @@ def resolve_program(
     command = script_mode.container_command(algorithm_specification)
     if command is not None:
         # Its python3 and pip are the job's own: what it installs stays with the job, as in a container.
-        env_python = _job_environment(install_dir) if install_dir is not None else None
+        env_python = _job_environment(install_dir, log) if install_dir is not None else None
         return dataclasses.replace(_container_program(command, paths, hosts_file, binds), python=env_python)
     builtin = builtin_for_image(image)
     if builtin is not None:
@@ -137,13 +137,13 @@ def _install_requirements(paths: MLPaths, install_dir: Path, log: Callable[[str]
         ) from exc
 
 
-def _job_environment(install_dir: Path) -> str:
+def _job_environment(install_dir: Path, log: Callable[[str], None]) -> str | None:
+    """A command's own python3; without one (venv unusable here) it runs with the server's."""
     try:
         return requirements.make_env(install_dir)
     except (OSError, subprocess.SubprocessError) as exc:
-        raise ProgramError(
-            f"InternalServerError: Could not create the job's Python environment: {exc}"
-        ) from exc
+        log(f"Could not create the job's own Python environment ({exc}); using the server's Python")
+        return None
 
 
 def _private_binds(paths: MLPaths, private_paths: Sequence[str]) -> list[tuple[Path, str]]:
