@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,33 @@ def test_a_state_file_naming_a_process_that_is_not_a_server_does_not_refuse() ->
 def test_s3_port_needs_s3_local(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--home", str(tmp_path), "server", "--s3-port", "18997"]) == 2
     assert "--s3-port needs --s3 local" in capsys.readouterr().err
+
+
+def test_a_taken_port_fails_the_server_before_it_claims_the_home(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["--home", str(tmp_path), "server", "--port", str(port)]) == 1
+    err = capsys.readouterr()
+    assert f"cannot listen on 127.0.0.1:{port}" in err.err
+    assert "trainplane API on" not in err.out  # no banner for a server that never listened
+    assert not (tmp_path / "server.json").exists()
+
+
+def test_env_wait_picks_up_a_server_that_is_still_starting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The state appears a second after `env --wait` starts, as a server started with '&' writes it.
+    state = ServerState("127.0.0.1", 18996, "http://127.0.0.1:18995", "sigv4", os.getpid())
+    timer = threading.Timer(1.0, write_state, args=(tmp_path, state))
+    timer.start()
+    try:
+        assert main(["--home", str(tmp_path), "env", "--wait", "30"]) == 0
+    finally:
+        timer.join()
+    captured = capsys.readouterr()
+    assert "no server is running" not in captured.err
+    assert _exports(captured.out)["AWS_ENDPOINT_URL_S3"] == "http://127.0.0.1:18995"

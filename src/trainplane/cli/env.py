@@ -14,6 +14,7 @@ import argparse
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -29,7 +30,14 @@ API_SERVICES = ("SAGEMAKER", "CLOUDWATCH_LOGS", "LOGS", "CLOUDWATCH", "STS", "IA
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    commands.add_parser("env", help="print shell exports that point AWS clients and SDKs at the server")
+    env = commands.add_parser("env", help="print shell exports that point AWS clients and SDKs at the server")
+    env.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to SECONDS for this home's server to be listening (one just started with '&')",
+    )
 
 
 def default_bucket(settings: Settings) -> str:
@@ -88,10 +96,23 @@ def exports(settings: Settings, state: ServerState) -> list[tuple[str, str]]:
     ]
 
 
+def _running_state(home: Path, wait: float) -> ServerState | None:
+    """The state of this home's live server, waiting up to ``wait`` seconds for one to appear (it
+    writes the state once its port is bound)."""
+    deadline = time.monotonic() + wait
+    while True:
+        state = read_state(home)
+        if state is not None and pid_alive(state.pid):
+            return state
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.2)
+
+
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(home=args.home)
-    state = read_state(settings.home)
-    if state is None or not pid_alive(state.pid):
+    state = _running_state(settings.home, max(0.0, getattr(args, "wait", 0.0)))
+    if state is None:
         print(
             f"# trainplane: no server is running for {settings.home}; these point at the default "
             f"address (start one with: trainplane server)",

@@ -11,6 +11,7 @@ import argparse
 import ipaddress
 import os
 import signal
+import socket
 import sys
 from typing import TYPE_CHECKING
 
@@ -87,6 +88,13 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    try:
+        # Bound before anything else starts: a taken port fails here, before SeaweedFS, the banner and
+        # server.json (which `trainplane env` reads) claim a server that will never answer.
+        listener = _bind(args.host, args.port)
+    except OSError as exc:
+        print(f"trainplane: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     credentials = load_credentials(settings.home, os.environ)
     seaweed = (
         SeaweedS3(settings.home / "seaweedfs", credentials.primary, s3_port=args.s3_port)
@@ -117,14 +125,30 @@ def run(args: argparse.Namespace) -> int:
         # uvicorn re-raises SIGTERM after its graceful shutdown; turned into SystemExit it unwinds through
         # the finally below instead of killing the process with SeaweedFS still running.
         signal.signal(signal.SIGTERM, _exit_on_signal)
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listener])
         return 0
     finally:
+        listener.close()
         clear_state(settings.home, os.getpid())
         if platform is not None:
             platform.close()
         if seaweed is not None:
             seaweed.stop()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The API's listening socket (connections queue on it until uvicorn serves them)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(2048)
+    except OSError:
+        listener.close()
+        raise
+    listener.set_inheritable(True)
+    return listener
 
 
 def _is_server(pid: int) -> bool:
