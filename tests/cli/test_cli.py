@@ -15,6 +15,7 @@ from rich.console import Console
 
 from jobs_helpers import script_job
 from trainplane import TrainPlane, TrainplaneError
+from trainplane.cli import main as cli_main
 from trainplane.cli import tuning
 from trainplane.cli.main import make_console
 
@@ -128,6 +129,28 @@ def test_logs_of_a_host_the_job_does_not_have_is_a_one_line_error(tmp_path: Path
             == "trainplane: training job two-hosts has no host algo-9; its hosts: algo-1, algo-2\n"
         )
         assert result.stdout == ""
+
+
+def test_following_a_job_no_control_plane_runs_says_so(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with TrainPlane(home=home, run_jobs=False) as client:
+        client.create_training_job(**script_job("undriven", tmp_path, 'print("hi")'))
+    follow = subprocess.Popen(
+        [sys.executable, "-m", "trainplane.cli.main", "--home", str(home), "jobs", "logs", "undriven", "-f"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert follow.stderr is not None
+        line = follow.stderr.readline()  # printed before it starts waiting
+    finally:
+        follow.kill()
+        follow.wait()
+    assert line.startswith("trainplane: no control plane is running undriven")
+    with TrainPlane(home=home) as client:  # a control plane runs now: the job is driven
+        with TrainPlane(home=home, run_jobs=False) as reader:
+            assert cli_main._driven(reader, "undriven")
+        client.wait_for_training_job("undriven", timeout=60)
 
 
 def test_stop_from_another_process_stops_a_running_job(tmp_path: Path) -> None:

@@ -254,6 +254,12 @@ def _logs(client: TrainPlane, name: str, *, follow: bool, host: str | None) -> i
         return 1
     after = 0
     several_hosts = len(hosts) > 1 or host is not None
+    if follow and not JobStatus(description["TrainingJobStatus"]).is_terminal() and not _driven(client, name):
+        print(
+            f"trainplane: no control plane is running {name} (start `trainplane server`, or `train`/`tune`): "
+            "its log and status are not updated until one does",
+            file=sys.stderr,
+        )
     while True:
         for event in client.iter_log_events(name, after_id=after, host=host):
             after = event.id
@@ -265,6 +271,16 @@ def _logs(client: TrainPlane, name: str, *, follow: bool, host: str | None) -> i
         if status.is_terminal() and not client.log_events(name, after_id=after, host=host):
             return 0
         time.sleep(0.5)
+
+
+def _driven(client: TrainPlane, name: str) -> bool:
+    """Whether a live control plane owns the job, or one runs that will pick it up."""
+    from trainplane.control.reconciler import live_controllers
+
+    store = client.platform.store
+    live = live_controllers(store, time.time())
+    job = store.get_training_job(name)
+    return job is not None and (job.owner in live if job.owner else bool(live))
 
 
 if __name__ == "__main__":

@@ -598,13 +598,7 @@ class Reconciler:
 
     # ----------------------------------------------------------------- adoption after a restart
     def _adopt_orphans(self) -> None:
-        now = self.clock.now()
-        live = {
-            c.id
-            for c in self.store.controllers()
-            if c.id == self.id
-            or (now - c.heartbeat < DEAD_AFTER_SECONDS and recorded_process_alive(c.hostname, c.pid))
-        }
+        live = live_controllers(self.store, self.clock.now()) | {self.id}
         for job in self.store.jobs_owned_by_others(self.id):
             if job.owner in live or not self.store.claim(job.name, self.id, previous=job.owner):
                 continue
@@ -655,3 +649,12 @@ def _restart_message(executor: str) -> str:
     if executor == "ray":
         return "Restarting the job: waiting for the Ray cluster to place its hosts"
     return "Spot capacity is back: restarting the job"
+
+
+def live_controllers(store: Store, now: float) -> set[str]:
+    """The control planes that still run: a fresh heartbeat, and a live process where it can be told."""
+    return {
+        c.id
+        for c in store.controllers()
+        if now - c.heartbeat < DEAD_AFTER_SECONDS and recorded_process_alive(c.hostname, c.pid)
+    }
