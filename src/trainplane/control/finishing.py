@@ -129,8 +129,16 @@ def finish(
             _upload_hosts(settings, job, sup.hosts)
         except Exception as exc:  # a storage failure fails the job with a readable reason
             status, secondary, message = JobStatus.FAILED, "Failed", "Training job failed"
-            reason = f"ClientError: Could not upload the model artifacts to {job.model_artifacts}: {exc}"
+            detail = str(exc).removeprefix("ClientError: ")
+            reason = f"ClientError: Could not upload the model artifacts to {job.model_artifacts}: {detail}"
+    current = store.get_training_job(name) or job
+    if status == JobStatus.COMPLETED and current.stop_reason:
+        # StopTrainingJob arrived while the job was uploading: it ends Stopped, its model uploaded.
+        status = JobStatus.STOPPED
+        secondary, message = stopped_status(current.stop_reason)
     end = clock.now() - late
+    if current.transitions:  # not before a transition added meanwhile (Stopping)
+        end = max(end, current.transitions[-1].start_time)
     attempt_status = {
         JobStatus.COMPLETED: AttemptStatus.SUCCEEDED,
         JobStatus.STOPPED: AttemptStatus.STOPPED,
@@ -204,14 +212,22 @@ def _upload_hosts(settings: Settings, job: TrainingJob, hosts: list[dict[str, An
     storage = open_storage(settings.local_s3_root, settings.s3_endpoint_url)
     roots = [Path(record["root"]) for record in hosts]
     output = job.request["OutputDataConfig"]
-    package_artifacts(
-        storage,
-        model_dirs=[root / "model" for root in roots],
-        output_data_dirs=[root / "output" / "data" for root in roots],
-        s3_output_path=output["S3OutputPath"],
-        job_name=job.name,
-        compression=output.get("CompressionType", "GZIP"),
-    )
+    # The tar files are written beside the hosts' roots, inside the home: what a control plane killed
+    # mid-upload left there is removed by the next upload (or with the job), never left in /tmp.
+    work_dir = roots[0].parent / ".packaging"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    try:
+        package_artifacts(
+            storage,
+            model_dirs=[root / "model" for root in roots],
+            output_data_dirs=[root / "output" / "data" for root in roots],
+            s3_output_path=output["S3OutputPath"],
+            job_name=job.name,
+            compression=output.get("CompressionType", "GZIP"),
+            work_dir=work_dir,
+        )
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
 
 
 def _discard_staged_data(sup: Supervision) -> None:

@@ -55,6 +55,7 @@ IDLE_SCAN_SECONDS = 0.5
 # on every tick cost ~6 % of a core per running job, taken from the job on a busy machine (a 2-host job
 # all-reduces several times a round, so an interruption on either core stalls both).
 STEADY_PASS_SECONDS = 0.25
+FINISH_RETRY_SECONDS = 5.0  # after finishing a job failed (store or storage unreachable)
 
 
 class Reconciler:
@@ -349,14 +350,14 @@ class Reconciler:
         return None if any(p is None for p in probes) else tuple(probes)
 
     def _supervise(self, sup: Supervision) -> None:
-        if sup.finishing:
+        if sup.finishing or time.monotonic() < sup.finish_retry_at:
             return
         # Probed before reading anything: a change while this pass runs shows on the next tick.
         sup.probe = self._probe(sup)
         sup.next_pass = time.monotonic() + STEADY_PASS_SECONDS
         job = self.store.get_training_job(sup.job_name)
-        if job is None or job.owner != self.id:
-            self._supervised.pop(sup.job_name, None)
+        if job is None or job.owner != self.id or JobStatus(job.status).is_terminal():
+            self._supervised.pop(sup.job_name, None)  # gone, adopted elsewhere, or finished by a retry
             return
         sup.ingest(self.store, self.executor)
         statuses = sup.statuses(self.executor)
@@ -556,10 +557,17 @@ class Reconciler:
                 self._finishing.pop(name)
                 self._forget_source(name)
                 sup = self._supervised.get(name)
-                if sup is not None and sup.finishing:  # not a newer attempt launched meanwhile
-                    self._supervised.pop(name)
+                current = sup is not None and sup.finishing  # not a newer attempt launched meanwhile
                 if future.exception() is not None:
-                    log.error("finishing %s failed", name, exc_info=future.exception())
+                    log.error("finishing %s failed; retrying", name, exc_info=future.exception())
+                    if sup is not None and current:
+                        # The store (or storage) failed mid-way: this control plane still owns the job,
+                        # so no other adopts it. Supervise it again shortly, which finishes it anew.
+                        sup.finishing = False
+                        sup.finish_retry_at = time.monotonic() + FINISH_RETRY_SECONDS
+                        continue
+                if current:
+                    self._supervised.pop(name)
         return collected
 
     def _finish_unlaunched(self, job: TrainingJob) -> None:

@@ -54,6 +54,7 @@ class Supervision:
     lost_detail: str = ""
     # Hosts whose agent ended without a result (killed, out of memory), and when that was first seen.
     agents_lost: dict[str, float] = field(default_factory=dict)
+    finish_retry_at: float = 0.0  # time.monotonic() before which a failed finishing is not retried
     progress: int = 0  # steps done, for step-based interruption schedules (control.spot.step_of)
     sync_warning: str | None = None  # the last checkpoint-sync failure a host reported
     backlog: bool = False  # the last ingest hit INGEST_LINES for a host: more output is waiting

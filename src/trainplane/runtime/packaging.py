@@ -119,4 +119,4 @@ def _upload(storage: ObjectStore, src: Path, uri: str) -> None:
     try:
         storage.upload_file(src, uri)
     except StorageError as exc:
-        raise PackagingError(f"ClientError: Failed to upload {src.name} to {uri}: {exc}") from exc
+        raise PackagingError(f"ClientError: Failed to upload {uri}: {exc}") from exc
