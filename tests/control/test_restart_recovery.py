@@ -47,6 +47,15 @@ def agent_pids(home: Path, name: str) -> list[int]:
     return pids
 
 
+def kill_agent_and_its_processes(pid: int) -> None:
+    """The agent first: killed after its script, it could still report the script's -9 as the job's
+    result (an AlgorithmError), and the job would not have vanished at all."""
+    agent = psutil.Process(pid)
+    processes = [agent, *agent.children(recursive=True)]
+    for process in processes:
+        process.kill()
+
+
 def log_lines(home: Path, name: str) -> list[str]:
     with TrainPlane(home=home, run_jobs=False) as tp:
         return [e.message for e in tp.log_events(name)]
@@ -103,8 +112,7 @@ def test_a_job_whose_process_vanished_is_failed_with_a_clear_reason(tmp_path: Pa
     """
     kill_control_plane_once_logged(home, script_job("vanished", tmp_path, code), "running", tmp_path)
     for pid in agent_pids(home, "vanished"):
-        for process in [*psutil.Process(pid).children(recursive=True), psutil.Process(pid)]:
-            process.kill()
+        kill_agent_and_its_processes(pid)
     with TrainPlane(home=home) as tp:
         description = tp.wait_for_training_job("vanished", timeout=60)
     assert description["TrainingJobStatus"] == "Failed"
@@ -118,8 +126,7 @@ def test_a_vanished_job_is_rerun_under_its_retry_strategy(tmp_path: Path) -> Non
     request = script_job("retried", tmp_path, code, RetryStrategy={"MaximumRetryAttempts": 1})
     kill_control_plane_once_logged(home, request, "first attempt", tmp_path)
     for pid in agent_pids(home, "retried"):
-        for process in [*psutil.Process(pid).children(recursive=True), psutil.Process(pid)]:
-            process.kill()
+        kill_agent_and_its_processes(pid)
     with TrainPlane(home=home) as tp:
         description = tp.wait_for_training_job("retried", timeout=60)
         attempts = tp.platform.store.attempts("retried")
