@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -66,15 +67,23 @@ def test_a_second_server_on_a_home_in_use_is_refused(
 ) -> None:
     # A process whose command line reads like a server's stands in for the first server.
     stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "trainplane", "server"])
+    # The port this server would use is taken: were it not refused, it would fail fast, not serve.
+    taken = socket.socket()
     try:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        cmdline = Path(f"/proc/{stand_in.pid}/cmdline")
+        while b"server" not in cmdline.read_bytes().split(b"\0"):
+            time.sleep(0.01)
         write_state(tmp_path, ServerState("127.0.0.1", 18999, None, "sigv4", stand_in.pid))
-        assert main(["--home", str(tmp_path), "server", "--port", "18998"]) == 1
+        assert main(["--home", str(tmp_path), "server", "--port", str(port)]) == 1
         assert (
             f"a server (pid {stand_in.pid}, http://127.0.0.1:18999) already serves home"
             in capsys.readouterr().err
         )
         assert read_state(tmp_path) == ServerState("127.0.0.1", 18999, None, "sigv4", stand_in.pid)
     finally:
+        taken.close()
         stand_in.kill()
         stand_in.wait()
 

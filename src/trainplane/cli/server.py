@@ -124,8 +124,11 @@ def run(args: argparse.Namespace) -> int:
         )
         # uvicorn re-raises SIGTERM after its graceful shutdown; turned into SystemExit it unwinds through
         # the finally below instead of killing the process with SeaweedFS still running.
-        signal.signal(signal.SIGTERM, _exit_on_signal)
-        uvicorn.Server(config).run(sockets=[listener])
+        previous = signal.signal(signal.SIGTERM, _exit_on_signal)
+        try:
+            uvicorn.Server(config).run(sockets=[listener])
+        finally:
+            signal.signal(signal.SIGTERM, previous)  # in-process callers (tests) keep their own
         return 0
     finally:
         listener.close()
