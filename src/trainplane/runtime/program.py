@@ -12,7 +12,7 @@ import dataclasses
 import functools
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,15 +103,34 @@ def resolve_program(
         return Program(
             argv=[python, "-m", builtin.module], cwd=paths.root, kind="builtin", extra_env=image_env
         )
+    raise ProgramError(f"ClientError: {_unrunnable_image(algorithm_specification)}")
+
+
+def unrunnable_reason(
+    algorithm_specification: Mapping[str, Any], hyperparameters: Mapping[str, str]
+) -> str | None:
+    """Why ``resolve_program`` could run nothing for this job (None when it can): the service refuses
+    such a request at creation with this reason, and a job stored before that fails with it."""
+    if script_mode.UserEntry.from_hyperparameters(hyperparameters) is not None:
+        return None
+    if script_mode.container_command(algorithm_specification) is not None:
+        return None
+    if builtin_for_image(algorithm_specification.get("TrainingImage")) is not None:
+        return None
+    return _unrunnable_image(algorithm_specification)
+
+
+def _unrunnable_image(algorithm_specification: Mapping[str, Any]) -> str:
+    image = algorithm_specification.get("TrainingImage")
     if algorithm_specification.get("ContainerArguments"):
-        raise ProgramError(
-            "ClientError: ContainerArguments without ContainerEntrypoint need the image's own entry point, "
-            f"which trainplane cannot run for image {image}. Give ContainerEntrypoint as well."
+        return (
+            "ContainerArguments without ContainerEntrypoint need the image's own entry point, which "
+            f"trainplane cannot run for image {image}. Give ContainerEntrypoint as well."
         )
-    raise ProgramError(
-        f"ClientError: The training image {image} cannot be run by trainplane. trainplane runs the built-in "
-        "algorithms (sagemaker-xgboost, linear-learner), script mode (the sagemaker_program hyperparameter) "
-        "and ContainerEntrypoint commands on this machine's Python."
+    return (
+        f"The training image {image} cannot be run by trainplane. trainplane runs the built-in algorithms "
+        "(sagemaker-xgboost, linear-learner), script mode (the sagemaker_program hyperparameter) and "
+        "ContainerEntrypoint commands on this machine's Python."
     )
 
 

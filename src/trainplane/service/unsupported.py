@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from trainplane.algorithms.registry import builtin_for_image
 from trainplane.errors import ValidationError
+from trainplane.runtime.program import unrunnable_reason
 
 # Hyperparameters the SageMaker SDK sets for distributions that need a launcher (mpirun, parameter
 # servers, smdistributed) trainplane does not have; torch_distributed / pytorchddp run as one process
@@ -51,18 +51,6 @@ def _check_channel(channel: Mapping[str, Any]) -> None:
 
 def _check_program(spec: Mapping[str, Any], hyperparameters: Mapping[str, str]) -> None:
     """The image must be one trainplane runs: a built-in, script mode, or a ContainerEntrypoint."""
-    if "sagemaker_program" in hyperparameters or spec.get("ContainerEntrypoint"):
-        return
-    image = spec.get("TrainingImage")
-    if builtin_for_image(image) is not None:
-        return
-    if spec.get("ContainerArguments"):
-        raise ValidationError(
-            "ContainerArguments without ContainerEntrypoint need the image's own entry point, which "
-            f"trainplane cannot run for image {image}. Give ContainerEntrypoint as well."
-        )
-    raise ValidationError(
-        f"The training image {image} cannot be run by trainplane. trainplane runs the built-in algorithms "
-        "(sagemaker-xgboost, linear-learner), script mode (the sagemaker_program hyperparameter) and "
-        "ContainerEntrypoint commands on this machine's Python."
-    )
+    reason = unrunnable_reason(spec, hyperparameters)
+    if reason is not None:
+        raise ValidationError(reason)
