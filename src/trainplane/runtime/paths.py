@@ -15,6 +15,11 @@ OPT_ML = "/opt/ml"
 ROOT_ENV = "TRAINPLANE_ML_ROOT"
 
 
+def under_opt_ml(path: str) -> bool:
+    """Whether a path as a job sees it is /opt/ml or below it."""
+    return path == OPT_ML or path.startswith(OPT_ML + "/")
+
+
 LOCAL_PATHS = "local-paths"  # private copies of absolute paths outside /opt/ml (MLPaths.resolve)
 
 
@@ -105,7 +110,7 @@ class MLPaths:
         any other absolute path (a CheckpointConfig.LocalPath such as ``/tmp/ckpt``) to a private copy
         under ``local-paths/``: in a container it would be the job's own, not a directory that every
         job on this machine shares. The /opt/ml sandbox mounts that copy at the path itself."""
-        if path == OPT_ML or path.startswith(OPT_ML + "/"):
+        if under_opt_ml(path):
             return self.root / path[len(OPT_ML) :].lstrip("/")
         if path.startswith("/"):
             return self.root / LOCAL_PATHS / path.lstrip("/")

@@ -19,7 +19,7 @@ from typing import Any
 
 from trainplane.algorithms.registry import TRAINING_IMAGE_VARIABLE, builtin_for_image
 from trainplane.runtime import requirements, sandbox, script_mode
-from trainplane.runtime.paths import OPT_ML, MLPaths
+from trainplane.runtime.paths import OPT_ML, MLPaths, under_opt_ml
 
 OPT_ML_CODE = f"{OPT_ML}/code"  # where the toolkit runs scripts (their working directory)
 
@@ -169,7 +169,7 @@ def _private_binds(paths: MLPaths, private_paths: Sequence[str]) -> list[tuple[P
     binds = []
     for path in private_paths:
         source = paths.resolve(path)
-        if path.startswith("/") and not (path == OPT_ML or path.startswith(OPT_ML + "/")):
+        if path.startswith("/") and not under_opt_ml(path):
             source.mkdir(parents=True, exist_ok=True)
             binds.append((source, path))
     return binds

@@ -65,15 +65,26 @@ def make_env(env_dir: Path, python: str = sys.executable) -> str:
         [python, "-m", "venv", "--without-pip", str(env_dir)], check=True, capture_output=True, timeout=120
     )
     env_python = env_dir / "bin" / "python"
-    purelib = subprocess.run(
-        [str(env_python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+    (_venv_purelib(env_dir, python) / "_trainplane_server_packages.pth").write_text(
+        "\n".join(_server_site_dirs()) + "\n"
+    )
+    return str(env_python)
+
+
+def _venv_purelib(env_dir: Path, python: str) -> Path:
+    """The venv's site-packages: known here for a venv of this interpreter (no process to ask it)."""
+    if Path(python).resolve() == Path(sys.executable).resolve():
+        return Path(
+            sysconfig.get_path("purelib", "venv", vars={"base": str(env_dir), "platbase": str(env_dir)})
+        )
+    asked = subprocess.run(
+        [str(env_dir / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True,
         capture_output=True,
         text=True,
         timeout=60,
-    ).stdout.strip()
-    (Path(purelib) / "_trainplane_server_packages.pth").write_text("\n".join(_server_site_dirs()) + "\n")
-    return str(env_python)
+    )
+    return Path(asked.stdout.strip())
 
 
 def _server_site_dirs() -> list[str]:
