@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tarfile
 import textwrap
@@ -76,3 +77,21 @@ def xgboost_job(
         "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
         "StoppingCondition": {"MaxRuntimeInSeconds": 600},
     }
+
+
+def kill_processes_mentioning(path: Path) -> list[int]:
+    """SIGKILL every process whose command line names ``path``; their PIDs.
+
+    A node removed from a single-machine ``ray.cluster_utils.Cluster`` can leave its agent running (in a
+    session of its own, it outlives the raylet that started it; a real node's removal takes its
+    processes with it), so tests that remove nodes reap what their home's agents left.
+    """
+    import psutil
+
+    killed = []
+    for process in psutil.process_iter(["cmdline"]):
+        if str(path) in " ".join(process.info["cmdline"] or []):
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+                killed.append(process.pid)
+    return killed

@@ -33,16 +33,11 @@ def test_line_formats() -> None:
     )
 
 
-def test_a_job_logs_every_model_every_epoch(tmp_path: Path) -> None:
+def run_job(tmp_path: Path, hps: dict[str, str]) -> list[str]:
+    """The log of a Linear Learner job on breast_cancer, whose train and validation channels are the same."""
     x, y = load_breast_cancer(return_X_y=True)
     paths = MLPaths(tmp_path).create()
-    hps = {
-        "predictor_type": "binary_classifier",
-        "epochs": "3",
-        "num_models": "4",
-        "early_stopping_patience": "9",
-    }
-    paths.hyperparameters_file.write_text(json.dumps(hps))
+    paths.hyperparameters_file.write_text(json.dumps({"predictor_type": "binary_classifier", **hps}))
     for name in ("train", "validation"):
         paths.channel(name).mkdir(parents=True)
         np.savetxt(paths.channel(name) / "d.csv", np.column_stack([y, x]), delimiter=",", fmt="%.8g")
@@ -51,6 +46,11 @@ def test_a_job_logs_every_model_every_epoch(tmp_path: Path) -> None:
     )
     lines: list[str] = []
     assert main({"TRAINPLANE_ML_ROOT": str(paths.root), "SM_NUM_CPUS": "1"}, log=lines.append) == 0
+    return lines
+
+
+def test_a_job_logs_every_model_every_epoch(tmp_path: Path) -> None:
+    lines = run_job(tmp_path, {"epochs": "3", "num_models": "4", "early_stopping_patience": "9"})
     bodies = [json.loads(line.removeprefix("#metrics ")) for line in lines if line.startswith("#metrics ")]
     assert sorted((b["Dimensions"]["epoch"], b["Dimensions"]["model"]) for b in bodies) == [
         (e, m) for e in range(3) for m in range(4)
@@ -64,3 +64,26 @@ def test_a_job_logs_every_model_every_epoch(tmp_path: Path) -> None:
     # the early-stopping value is the best model's validation loss, also the epoch's quality metric
     epoch0 = [line for line in lines if line.startswith("#quality_metric: host=algo-1, epoch=0, validation")]
     assert epoch0[0].rsplit("=", 1)[1] == stopping[0].rsplit("=", 1)[1]
+
+
+def stopping_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("#early_stopping_criteria_metric")]
+
+
+def test_a_named_selection_criterion_is_what_early_stopping_watches(tmp_path: Path) -> None:
+    """§9.3: with binary_classifier_model_selection_criteria given, early stopping watches that criterion
+    on the validation data; the validation loss, which goes on improving, would train on longer."""
+    hps = {"epochs": "40", "num_models": "2", "early_stopping_patience": "2"}
+    by_loss = run_job(tmp_path / "loss", hps)
+    by_accuracy = run_job(
+        tmp_path / "accuracy", {**hps, "binary_classifier_model_selection_criteria": "accuracy"}
+    )
+    watched = stopping_lines(by_accuracy)
+    pattern = (
+        r"#early_stopping_criteria_metric: host=algo-1, epoch=\d+, criteria=sampled_accuracy, value=(\S+)"
+    )
+    values = [float(re.fullmatch(pattern, line).group(1)) for line in watched]  # type: ignore[union-attr]
+    assert watched and all(0.5 < value <= 1.0 for value in values)
+    assert any("Early stopping criteria met" in line for line in by_accuracy)
+    assert len(watched) < len(stopping_lines(by_loss))
+    assert all("criteria=validation_" in line for line in stopping_lines(by_loss))

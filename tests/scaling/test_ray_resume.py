@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from jobs_helpers import script_job
+from jobs_helpers import kill_processes_mentioning, script_job
 from trainplane import TrainPlane
 from trainplane.control.supervision import attempt_stream
 
@@ -85,6 +85,7 @@ def tp(two_nodes: Any, tmp_path: Path) -> Iterator[TrainPlane]:
     }
     with TrainPlane(environ=environ) as client:
         yield client
+    kill_processes_mentioning(home)  # what the removed node's agent left running
 
 
 def stepping_job(name: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:

@@ -21,6 +21,9 @@ from trainplane.algorithms.linear_learner.trainer import EVAL_BATCH, Batcher, Fi
 Log = Callable[[str], None]
 _WORK_PER_THREAD = 16_000_000  # multiply-adds per mini-batch step that justify one more thread
 _MODEL_CHUNK = 4  # models scored at once during calibration: bounds the [rows, models] score matrix
+# Rows of validation data the per-epoch criterion is calibrated on: a sort per model per epoch, so a
+# sample (SageMaker's log calls the value sampled_<criterion> too) keeps an epoch's overhead small.
+STOPPING_SAMPLE_ROWS = 100_000
 
 
 def threads_for(hp: Hyperparameters, num_features: int, cpus: int) -> int:
@@ -66,6 +69,8 @@ def fit_and_report(
     weights = data.example_weights(train_data, hp)
     trainer = Trainer(hp, train_data, validation, scaler, loss, weights, model, group)
     trainer.epoch_source = later_epochs
+    if validation is not None and hp.early_stopping_criterion is not None:
+        trainer.stopping_criterion = sampled_criterion(trainer, validation)
     state = FitState.start(model)
     if saved is not None:
         model.load_state_dict(saved["model"])
@@ -113,13 +118,7 @@ def select(hp: Hyperparameters, trainer: Trainer, state: FitState, calib: Datase
     limit = min(calib.num_rows, hp.num_calibration_samples)
     threshold = selection.default_threshold(hp.loss)
     if hp.predictor_type == BINARY and hp.binary_classifier_model_selection_criteria != "loss_function":
-        y = np.asarray(calib.labels)[:limit]
-        calibrated = []
-        buffer = np.empty((min(_MODEL_CHUNK, hp.num_models), limit), dtype=np.float32)  # reused per chunk
-        for lo in range(0, hp.num_models, _MODEL_CHUNK):
-            scores = _binary_scores(state.best_P[:, lo : lo + _MODEL_CHUNK], calib, trainer, buffer)
-            calibrated += [selection.calibrate(scores[i], y, hp) for i in range(scores.shape[0])]
-        del buffer, scores
+        calibrated = _calibrated(state.best_P, calib, limit, trainer)
         index = selection.choose(np.array([value for _, value in calibrated]))
         threshold = calibrated[index][0]
     else:
@@ -128,6 +127,29 @@ def select(hp: Hyperparameters, trainer: Trainer, state: FitState, calib: Datase
     meta = {"model_index": index, "num_classes": hp.num_classes, "feature_dim": int(P.shape[0] - 1)}
     weights, bias = P[:-1].numpy().copy(), P[-1].numpy().copy()
     return LinearLearnerModel(hp.predictor_type, hp.loss, weights, bias, trainer.scaler, threshold, meta)
+
+
+def _calibrated(P: torch.Tensor, dataset: Dataset, limit: int, trainer: Trainer) -> list[tuple[float, float]]:
+    """(threshold, criterion value) of every model in ``P``, calibrated on ``dataset``'s first rows."""
+    y = np.asarray(dataset.labels)[:limit]
+    models = P.shape[1]
+    buffer = np.empty((min(_MODEL_CHUNK, models), limit), dtype=np.float32)  # reused per chunk
+    calibrated = []
+    for lo in range(0, models, _MODEL_CHUNK):
+        scores = _binary_scores(P[:, lo : lo + _MODEL_CHUNK], dataset, trainer, buffer)
+        calibrated += [selection.calibrate(scores[i], y, trainer.hp) for i in range(scores.shape[0])]
+    return calibrated
+
+
+def sampled_criterion(trainer: Trainer, validation: Dataset) -> Callable[[torch.Tensor], float]:
+    """The early-stopping value of a binary job that names its criterion: the best model's calibrated
+    criterion on a sample of the validation data (the first ``STOPPING_SAMPLE_ROWS`` rows at most)."""
+    limit = min(validation.num_rows, trainer.hp.num_calibration_samples, STOPPING_SAMPLE_ROWS)
+
+    def best(P: torch.Tensor) -> float:
+        return max(value for _, value in _calibrated(P, validation, limit, trainer))
+
+    return best
 
 
 def _binary_scores(P: torch.Tensor, dataset: Dataset, trainer: Trainer, buffer: np.ndarray) -> np.ndarray:

@@ -91,6 +91,9 @@ class Hyperparameters:
     accuracy_top_k: int = 3
     early_stopping_patience: int = 3
     early_stopping_tolerance: float = 0.001
+    # What early stopping watches on the validation data: the selection criterion when the job names
+    # one for a binary classifier (as SageMaker documents it), else None: the loss.
+    early_stopping_criterion: str | None = None
     tuning_objective_metric: str | None = None
     # SageMaker's hidden ``_kvstore`` (MXNet's kvstore type), used only with several hosts: "dist_sync"
     # all-reduces the gradient at every step; anything else (default "auto") averages the hosts' models
@@ -240,6 +243,14 @@ def problem(raw: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _stopping_criterion(ptype: str, p: dict[str, Any]) -> str | None:
+    """The criterion early stopping watches: only one the job gave explicitly (the default, accuracy,
+    still stops on the loss), and never the loss itself."""
+    given = p.get("binary_classifier_model_selection_criteria")
+    criterion = _LEGACY_CRITERIA.get(given, given) if given is not None else None
+    return criterion if ptype == BINARY and criterion != "loss_function" else None
+
+
 def _resolve(p: dict[str, Any], tuning_metric: str | None) -> Hyperparameters:
     ptype = p["predictor_type"]
     if ptype == MULTICLASS and p.get("num_classes") is None:
@@ -295,6 +306,7 @@ def _resolve(p: dict[str, Any], tuning_metric: str | None) -> Hyperparameters:
         unbias_label=regression
         and (unbias_label if unbias_label is not None else normalize_label is not False),
         binary_classifier_model_selection_criteria=_LEGACY_CRITERIA.get(criteria, criteria),
+        early_stopping_criterion=_stopping_criterion(ptype, p),
         positive_example_weight_mult=p.get("positive_example_weight_mult", 1.0),
         num_models=1 if tuning_metric else pick("num_models", AUTO_NUM_MODELS),
         num_calibration_samples=pick("num_calibration_samples"),

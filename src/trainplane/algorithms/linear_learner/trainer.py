@@ -1,9 +1,11 @@
 """The epoch loop: vectorised mini-batch passes, per-model best snapshots, early stopping, checkpoints.
 
 Each model keeps the parameters of its best epoch (by validation loss, else training loss); early stopping
-watches the best loss over all models and stops after ``early_stopping_patience`` epochs whose relative
-improvement is below ``early_stopping_tolerance``. A checkpoint after every epoch holds everything needed
-to continue at the next epoch with the same optimizer state.
+watches the best loss over all models (or, for a binary job that names its selection criterion and has
+validation data, the best model's criterion on a validation sample) and stops after
+``early_stopping_patience`` epochs whose relative improvement is below ``early_stopping_tolerance``.
+A checkpoint after every epoch holds everything needed to continue at the next epoch with the same
+optimizer state.
 """
 
 from __future__ import annotations
@@ -111,6 +113,9 @@ class Trainer:
         self.loss_unit = scaler.label_scale**loss.degree  # training-space loss -> original units
         # Pipe mode: each epoch after the first trained one reads fresh data from this source.
         self.epoch_source: Callable[[], Dataset] | None = None
+        # A binary job that names its selection criterion stops on it (higher is better) instead of the
+        # validation loss: the criterion of the best model, given all models' parameters (see ``fit``).
+        self.stopping_criterion: Callable[[torch.Tensor], float] | None = None
         self.averager = ModelAverager(model, self.collective)
         self.use_train(train, weights)
 
@@ -224,13 +229,15 @@ class Trainer:
             self._log_models(
                 log, host, epoch, train_loss, watched if split == "validation" else None, started
             )
-            log(
-                metrics.early_stopping_line(
-                    host, epoch, f"{split}_{self.loss.objective_name}_objective", _best(watched)
-                )
-            )
             self._keep_best(state, torch.from_numpy(np.nan_to_num(watched, nan=np.inf)))
-            current = _best(watched)
+            criteria, value = f"{split}_{self.loss.objective_name}_objective", _best(watched)
+            by_criterion = split == "validation" and self.stopping_criterion is not None
+            if by_criterion:
+                criteria = f"sampled_{hp.early_stopping_criterion}"
+                leaders = self.stopping_criterion(model.P) if self.collective.is_leader else None  # type: ignore[misc]
+                value = float(self.collective.broadcast(leaders))  # every host stops at the same epoch
+            log(metrics.early_stopping_line(host, epoch, criteria, value))
+            current = -value if by_criterion else value  # a criterion (higher is better) is watched negated
             reference = state.best_loss
             improved = current < reference and (
                 reference == float("inf")
