@@ -135,6 +135,17 @@ def test_stop_request_moves_in_progress_to_stopping_once(store: Store) -> None:
     assert store.request_stop("job", reason="Stopped", now=106.0, message="again") is None
 
 
+def test_a_secondary_status_for_in_progress_does_not_follow_a_stop(store: Store) -> None:
+    """A host's Downloading, read before the stop landed, keeps its start time but not its status."""
+    create(store)
+    store.request_stop("job", reason="Stopped", now=105.0, message="Stopping the training job")
+    job = store.update_training_job(
+        "job", now=106.0, secondary="Downloading", secondary_while="InProgress", training_start_time=104.0
+    )
+    assert (job.secondary_status, job.training_start_time) == ("Stopping", 104.0)
+    assert [t.status for t in job.transitions][-1] == "Stopping"
+
+
 def test_training_job_status_reads_the_current_status_alone(store: Store) -> None:
     assert store.training_job_status("job") is None
     create(store)

@@ -408,7 +408,12 @@ class Reconciler:
             if job.status == JobStatus.IN_PROGRESS:
                 fields = {} if job.training_start_time is not None else {"training_start_time": start}
                 job = self.store.update_training_job(
-                    job.name, now=now, secondary="Downloading", message="Downloading input data", **fields
+                    job.name,
+                    now=now,
+                    secondary="Downloading",
+                    message="Downloading input data",
+                    secondary_while=JobStatus.IN_PROGRESS.value,
+                    **fields,
                 )
             elif job.training_start_time is None:
                 job = self.store.update_training_job(job.name, now=now, training_start_time=start)
@@ -424,6 +429,7 @@ class Reconciler:
                     now=now,
                     secondary="Training",
                     message="Training image download completed. Training in progress.",
+                    secondary_while=JobStatus.IN_PROGRESS.value,
                 )
         return job
 

@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import psutil
 
-from trainplane.runtime import checkpoint_sync, contract, sandbox, script_mode
+from trainplane.runtime import checkpoint_sync, contract, process_group, sandbox, script_mode
 from trainplane.runtime.paths import MLPaths
 from trainplane.runtime.pipe import PipeChannels, PipeError
 from trainplane.runtime.preload import Preloaded, PreloadedProcess
@@ -40,6 +40,9 @@ STDERR_TAIL_LINES = 20
 
 # The agent stops an algorithm past MaxRuntimeInSeconds this long after a control plane would have.
 RUNTIME_WATCH_SLACK_SECONDS = 10.0
+# How long a stop notice that found the algorithm not yet listening waits for it (then the grace
+# period's SIGKILL ends it).
+RESEND_SIGTERM_SECONDS = 30.0
 
 
 class Agent:
@@ -122,9 +125,7 @@ class Agent:
             self._stage(storage)
             self._start_checkpoint_sync(storage)
             if self.stop_requested:
-                self._close_checkpoint_sync()
-                self.finish(143, None)
-                return 0
+                return self._stopped_before_start()
             if "sandbox" in self.spec:
                 assume_sandbox(self.spec["sandbox"].get("unavailable"))
             addresses = contract.host_addresses(self.context.hosts, self.spec.get("distributed"))
@@ -189,6 +190,11 @@ class Agent:
             self.sync.close()
             self.sync = None
 
+    def _stopped_before_start(self) -> int:
+        self._close_checkpoint_sync()
+        self.finish(143, None)
+        return 0
+
     def _fail_before_start(self, message: str) -> int:
         self.log(message)
         script_mode.write_failure_file(self.paths, message)
@@ -223,6 +229,8 @@ class Agent:
         for key, value in program.extra_env.items():
             env[key] = f"{value}{os.pathsep}{env[key]}" if key == "PYTHONPATH" and env.get(key) else value
         env["PYTHONUNBUFFERED"] = "1"
+        if self.stop_requested:  # stopped while the program was prepared (requirements, ...): never start it
+            return self._stopped_before_start()
         self.event("Training")
         try:
             self.pipes.start()
@@ -308,7 +316,23 @@ class Agent:
             self.sync.wake()  # upload what exists now; the final flush follows the algorithm's exit
 
     def _forward_sigterm(self) -> None:
+        child = self.child
+        # Asked before the signal: a process that hears it now gets it. One that is not listening yet
+        # (its sandbox or interpreter is still starting) gets it again once it is, or the stop would
+        # wait for the grace period's SIGKILL; if it began to listen in between, it hears it twice, at
+        # a moment no handler of its own can be installed yet.
+        listening = child is None or process_group.hears(child.pid, signal.SIGTERM)
         self._signal_child(signal.SIGTERM)
+        if not listening:
+            threading.Thread(target=self._resend_sigterm, args=(child,), daemon=True).start()
+
+    def _resend_sigterm(self, child: subprocess.Popen[bytes] | PreloadedProcess) -> None:
+        deadline = time.monotonic() + RESEND_SIGTERM_SECONDS
+        while child.poll() is None and time.monotonic() < deadline:
+            if process_group.hears(child.pid, signal.SIGTERM):
+                self._signal_child(signal.SIGTERM)
+                return
+            time.sleep(0.02)
 
     def _signal_child(self, signum: int) -> None:
         # The child leads its own process group; signalling the group reaches a job wrapped by the

@@ -204,12 +204,15 @@ class Store:
         expected_owner: str | None = None,
         check_owner: bool = False,
         new_transition: bool = False,
+        secondary_while: str | None = None,
         **fields: Any,
     ) -> TrainingJob:
         """Change fields of a non-terminal job; a new ``secondary`` status also appends a transition
         (``new_transition`` appends one even when the status is unchanged, e.g. Starting again on a retry).
 
-        With ``check_owner`` the update happens only while ``expected_owner`` drives the job.
+        With ``check_owner`` the update happens only while ``expected_owner`` drives the job. With
+        ``secondary_while`` the secondary status changes only while the job's status is that one (a
+        host's Downloading, read just before a stop request landed, must not follow Stopping).
         """
         with self._tx() as s:
             row = s.get(TrainingJobRow, name, with_for_update=True)
@@ -221,6 +224,8 @@ class Store:
                 raise ConflictError(f"Training job {name} is driven by another control plane.")
             for key, value in fields.items():
                 setattr(row, key, value)
+            if secondary_while is not None and row.status != secondary_while:
+                secondary = None
             if secondary is not None and (new_transition or secondary != row.secondary_status):
                 _close_transition(s, name, now)
                 s.add(TransitionRow(job_name=name, status=secondary, start_time=now, message=message or ""))
