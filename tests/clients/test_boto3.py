@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -14,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from client_rig import Server
 
+from jobs_helpers import script_job
 from trainplane.cli.quickstart import quickstart_request
 
 pytestmark = pytest.mark.slow
@@ -194,3 +196,42 @@ def test_sts_and_iam(server: Server) -> None:
         _client(server, "iam").get_role(RoleName="trainplane-execution")
     assert _code(raised) == "AccessDenied"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+JOB_CLIENTS = """
+    import os
+    import boto3
+    s3 = boto3.client("s3")  # no endpoint, no keys: what a SageMaker job's role gives it
+    listed = s3.list_objects_v2(Bucket=os.environ["BUCKET"], Prefix="data/train/")
+    print("s3-keys", [o["Key"] for o in listed["Contents"]], flush=True)
+    sagemaker = boto3.client("sagemaker", endpoint_url=os.environ["API"])
+    try:
+        sagemaker.list_training_jobs()
+        print("api-allowed", flush=True)
+    except Exception as exc:
+        print("api-refused", exc.response["Error"]["Code"], flush=True)
+"""
+
+
+def test_a_job_reaches_the_object_store_but_not_the_api(server: Server, tmp_path: Path) -> None:
+    """A job's boto3 finds the S3 endpoint with the jobs' key pair; that pair cannot drive the API."""
+    sagemaker = _client(server, "sagemaker")
+    request = script_job(
+        "boto3-job-clients",
+        tmp_path,
+        JOB_CLIENTS,
+        Environment={"BUCKET": server.bucket, "API": server.url},
+        OutputDataConfig={"S3OutputPath": f"s3://{server.bucket}/boto3-output"},
+    )
+    sagemaker.create_training_job(**request)
+    waiter = sagemaker.get_waiter("training_job_completed_or_stopped")
+    waiter.wait(TrainingJobName="boto3-job-clients", WaiterConfig={"Delay": 1, "MaxAttempts": 180})
+    description = sagemaker.describe_training_job(TrainingJobName="boto3-job-clients")
+    assert description["TrainingJobStatus"] == "Completed", description.get("FailureReason")
+    logs = _client(server, "logs")
+    stream = logs.describe_log_streams(logGroupName=LOG_GROUP, logStreamNamePrefix="boto3-job-clients/")
+    name = stream["logStreams"][0]["logStreamName"]
+    events = logs.get_log_events(logGroupName=LOG_GROUP, logStreamName=name, startFromHead=True)["events"]
+    messages = [e["message"] for e in events]
+    assert "s3-keys ['data/train/train.csv']" in messages
+    assert "api-refused UnrecognizedClientException" in messages

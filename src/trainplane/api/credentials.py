@@ -50,6 +50,17 @@ def random_pair() -> KeyPair:
     return KeyPair(key, secret)
 
 
+def load_job_pair(path: Path) -> KeyPair:
+    """The S3-only key pair handed to jobs (``path``, created once with a random pair): SeaweedFS
+    accepts it, the SageMaker API does not, so a job's code can reach its data but not drive jobs."""
+    if not path.exists():
+        _write_new_file(path, random_pair())
+    pairs = _read_file(path)
+    if not pairs:
+        raise ConfigurationError(f"{path} names no access key (aws_access_key_id / aws_secret_access_key)")
+    return pairs[0]
+
+
 def _write_new_file(path: Path, pair: KeyPair) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = (

@@ -5,7 +5,8 @@ that shape this module (measured here): the S3 port answers about 4 s after star
 ``-volume.max`` and a small ``-master.volumeSizeLimitMB`` it runs out of volumes after a few buckets;
 it ignores SIGTERM for 15-20 s, so stopping waits a little and then kills. Every listener is bound to
 127.0.0.1 and every side service SeaweedFS would start by default (Iceberg, Lance, telemetry) is off.
-S3 requests are checked against the same key pair the API hands to clients.
+S3 requests are checked against the key pair the API hands to clients, and against a second pair,
+for jobs only, that the API does not accept (``credentials.load_job_pair``).
 
 SeaweedFS belongs to the data plane: like the job processes, it outlives a server that is killed, so
 running jobs keep reaching their data. ``<data_dir>/weed.json`` records its pid, S3 port and
@@ -77,9 +78,17 @@ def _free(host: str, port: int) -> bool:
 class SeaweedS3:
     """One SeaweedFS process (master, volume, filer, S3) with its data under ``data_dir``."""
 
-    def __init__(self, data_dir: Path, credentials: KeyPair, *, s3_port: int | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        credentials: KeyPair,
+        *,
+        job_credentials: KeyPair | None = None,
+        s3_port: int | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.credentials = credentials
+        self.job_credentials = job_credentials
         self._requested_port = s3_port
         self.s3_port = s3_port or 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -94,18 +103,14 @@ class SeaweedS3:
         return self.data_dir / "weed.json"
 
     def _config(self) -> str:
-        identity = {
-            "name": "trainplane",
-            "credentials": [
-                {"accessKey": self.credentials.access_key_id, "secretKey": self.credentials.secret_access_key}
-            ],
-            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-        }
+        identities = [_identity("trainplane", self.credentials)]
+        if self.job_credentials is not None:
+            identities.append(_identity("trainplane-jobs", self.job_credentials))
         kms = {
             "default_provider": "local",
             "providers": {"local": {"type": "local", "enableOnDemandCreate": True}},
         }
-        return json.dumps({"identities": [identity], "kms": kms})
+        return json.dumps({"identities": identities, "kms": kms})
 
     def _command(self) -> list[str]:
         master, volume, filer, master_grpc, volume_grpc, filer_grpc, s3_grpc = free_ports(7)
@@ -178,6 +183,14 @@ class SeaweedS3:
     def _serves_this_directory(self, pid: int) -> bool:
         """Whether ``pid`` is a live ``weed server`` on this data directory (not a reused pid)."""
         return f"-dir={self.data_dir}".encode() in (process_arguments(pid) or [])
+
+
+def _identity(name: str, pair: KeyPair) -> dict[str, object]:
+    return {
+        "name": name,
+        "credentials": [{"accessKey": pair.access_key_id, "secretKey": pair.secret_access_key}],
+        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+    }
 
 
 def _reusable_port(port: int, wait: float = 0.0) -> int | None:

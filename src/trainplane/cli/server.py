@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from trainplane.api import build_api
-    from trainplane.api.credentials import load_credentials
+    from trainplane.api.credentials import load_credentials, load_job_pair
     from trainplane.api.seaweedfs import KMS_KEY_ID, SeaweedS3
     from trainplane.api.state import ServerState, clear_state, read_state, write_state
     from trainplane.cli.env import default_bucket
@@ -96,18 +96,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"trainplane: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     credentials = load_credentials(settings.home, os.environ)
-    seaweed = (
-        SeaweedS3(settings.home / "seaweedfs", credentials.primary, s3_port=args.s3_port)
-        if args.s3 == "local"
-        else None
-    )
+    seaweed = None
+    if args.s3 == "local":
+        weed_dir = settings.home / "seaweedfs"
+        jobs_pair = load_job_pair(weed_dir / "job-credentials")
+        seaweed = SeaweedS3(weed_dir, credentials.primary, job_credentials=jobs_pair, s3_port=args.s3_port)
     platform = None
     try:
         endpoint = seaweed.start() if seaweed else args.s3_endpoint or settings.s3_endpoint_url
         if seaweed is not None:
-            # Jobs (and the finishing step) reach SeaweedFS with the environment's AWS credentials.
-            os.environ["AWS_ACCESS_KEY_ID"] = credentials.primary.access_key_id
-            os.environ["AWS_SECRET_ACCESS_KEY"] = credentials.primary.secret_access_key
+            # Jobs (and the finishing step) reach SeaweedFS with the environment's AWS credentials: the
+            # jobs' own pair, which the API refuses, as a SageMaker job holds its role, not its owner's keys.
+            os.environ["AWS_ACCESS_KEY_ID"] = jobs_pair.access_key_id
+            os.environ["AWS_SECRET_ACCESS_KEY"] = jobs_pair.secret_access_key
         settings = settings.with_overrides(s3_endpoint_url=endpoint)
         if seaweed is not None:
             _create_bucket(settings, default_bucket(settings))

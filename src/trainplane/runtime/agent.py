@@ -40,6 +40,8 @@ STDERR_TAIL_LINES = 20
 
 # The agent stops an algorithm past MaxRuntimeInSeconds this long after a control plane would have.
 RUNTIME_WATCH_SLACK_SECONDS = 10.0
+# Variables that hand a process the API's credentials (``api.credentials``): never a job's.
+API_KEY_VARIABLES = ("TRAINPLANE_ACCESS_KEY_ID", "TRAINPLANE_SECRET_ACCESS_KEY")
 # How long a stop notice that found the algorithm not yet listening waits for it (then the grace
 # period's SIGKILL ends it).
 RESEND_SIGTERM_SECONDS = 30.0
@@ -202,7 +204,11 @@ class Agent:
         return 0
 
     def _train(self, program: Program) -> int:
-        env = dict(os.environ)
+        # The API's own keys stay with the control plane; boto3 in the job finds the object store.
+        env = {k: v for k, v in os.environ.items() if k not in API_KEY_VARIABLES}
+        endpoint = self.spec["storage"].get("s3_endpoint_url")
+        if endpoint:
+            env.setdefault("AWS_ENDPOINT_URL_S3", endpoint)
         env.update(
             contract.build_environment(
                 self.context,
