@@ -59,6 +59,7 @@ def test_unknown_hyperparameter_fails_like_other_builtins() -> None:
         ("beta_1", "1", "beta_1 must be 'auto' or a number >= 0 and < 1"),
         ("use_bias", "yes", "use_bias must be one of true, false"),
         ("positive_example_weight_mult", "0", "positive_example_weight_mult must be a number > 0"),
+        ("huber_delta", "0", "huber_delta must be a number > 0"),  # Huber with delta 0 is 0 everywhere
     ],
 )
 def test_invalid_values_name_the_hyperparameter(name: str, value: str, message: str) -> None:

@@ -91,6 +91,7 @@ def test_metric_lines_match_the_service_regexes(binary_job: Any) -> None:
         assert len(found[name]) == 1, name
     assert found["train:throughput"] and min(found["train:throughput"]) > 0
     assert found["train:progress"][-1] == 100
+    assert found["train:progress"].count(100) == 1
     assert any(
         line.startswith("#quality_metric: host=algo-1, validation binary_f_1.000 <score>=") for line in lines
     )

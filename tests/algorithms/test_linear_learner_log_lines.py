@@ -87,3 +87,14 @@ def test_a_named_selection_criterion_is_what_early_stopping_watches(tmp_path: Pa
     assert any("Early stopping criteria met" in line for line in by_accuracy)
     assert len(watched) < len(stopping_lines(by_loss))
     assert all("criteria=validation_" in line for line in stopping_lines(by_loss))
+
+
+def test_progress_reaches_100_once(tmp_path: Path) -> None:
+    """One point per epoch; a job that ran every epoch adds no second 100 after its final metrics."""
+    lines = run_job(tmp_path, {"epochs": "3", "early_stopping_patience": "9"})
+    progress = [line for line in lines if line.startswith("#progress_metric")]
+    assert [line.split("completed ")[1] for line in progress] == [
+        "33.33 % of epochs",
+        "66.67 % of epochs",
+        "100 % of epochs",
+    ]

@@ -88,7 +88,8 @@ def fit_and_report(
     chosen.save(model_dir)
     for split, dataset in channels.items():
         report(host, split, chosen, dataset, trainer, state, log)
-    log(metrics.progress_line(host, 100))
+    if state.epoch + 1 < hp.epochs:  # stopped early: the last epoch's line said less than 100 %
+        log(metrics.progress_line(host, 100))
     return chosen
 
 

@@ -191,7 +191,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "margin": _number(float, 0, None),
     "quantile": _number(float, 0, 1, low_open=True, high_open=True),
     "loss_insensitivity": _number(float, 0, None, low_open=True),
-    "huber_delta": _number(float, 0, None),
+    "huber_delta": _number(float, 0, None, low_open=True),  # 0: a loss that is 0 everywhere
     "use_bias": _BOOL,
     "init_method": _choice("uniform", "normal"),
     "init_scale": _number(float, 0, None, low_open=True),
