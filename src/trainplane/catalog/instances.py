@@ -29,6 +29,11 @@ class InstanceType:
     def family(self) -> str:
         return self.name.split(".")[1]
 
+    @property
+    def has_instance_store(self) -> bool:
+        """Whether the type trains on local NVMe storage, where SageMaker ignores VolumeSizeInGB."""
+        return has_instance_store(self.name)
+
 
 _MEMORY_PER_VCPU = {"c": 2.0, "m": 4.0, "t": 4.0, "r": 8.0}
 _SIZE = re.compile(r"^ml\.([a-z]+)(\d+)([a-z]*)\.(\d*)(medium|large|xlarge)$")
@@ -62,6 +67,15 @@ def _csv_types() -> dict[str, InstanceType]:
             price_per_hour=float(price) if price else None,
         )
     return types
+
+
+# Families with local NVMe instance storage: the "d" families (m5d, g4dn, p3dn, p4d, ...) and the
+# accelerated families that ship with it: SageMaker ignores VolumeSizeInGB on these.
+_INSTANCE_STORE = re.compile(r"^ml\.(?:[a-z]+\d+[a-z]*d[a-z]*|g5|g6|g6e|p5|p5e|p5en|trn1|trn1n|trn2)\.")
+
+
+def has_instance_store(name: str) -> bool:
+    return _INSTANCE_STORE.match(name) is not None
 
 
 def lookup(name: str) -> InstanceType | None:

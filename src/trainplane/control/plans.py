@@ -102,6 +102,10 @@ def attempt_plan(
             "attempt": attempt,
             "runtime_left_seconds": runtime_left,
             "stop_grace_seconds": settings.stop_grace_seconds,
+            # File-mode input must fit the training volume, except on types that train on instance store.
+            "volume_gb": None
+            if instances.has_instance_store(resource["InstanceType"])
+            else resource.get("VolumeSizeInGB"),
             "distributed": {
                 "master_addr": "127.0.0.1",
                 "master_port": master_port,

@@ -31,7 +31,7 @@ import psutil
 
 from trainplane.runtime import checkpoint_sync, contract, process_group, sandbox, script_mode
 from trainplane.runtime.paths import MLPaths
-from trainplane.runtime.pipe import PipeChannels, PipeError
+from trainplane.runtime.pipe import PipeChannels, PipeError, channel_mode
 from trainplane.runtime.preload import Preloaded, PreloadedProcess
 from trainplane.runtime.program import Program, ProgramError, assume_sandbox, resolve_program
 
@@ -40,6 +40,7 @@ STDERR_TAIL_LINES = 20
 
 # The agent stops an algorithm past MaxRuntimeInSeconds this long after a control plane would have.
 RUNTIME_WATCH_SLACK_SECONDS = 10.0
+GIB = 2**30  # VolumeSizeInGB counts EBS gigabytes, which are GiB
 # Variables that hand a process the API's credentials (``api.credentials``): never a job's.
 API_KEY_VARIABLES = ("TRAINPLANE_ACCESS_KEY_ID", "TRAINPLANE_SECRET_ACCESS_KEY")
 # How long a stop notice that found the algorithm not yet listening waits for it (then the grace
@@ -159,17 +160,19 @@ class Agent:
         return open_storage(Path(config["local_s3_root"]), config.get("s3_endpoint_url"))
 
     def _stage(self, storage: Any) -> None:
-        from trainplane.runtime.staging import stage_channel
+        from trainplane.runtime.staging import StagingError, stage_channel
 
         hosts = self.context.hosts
         index = hosts.index(self.context.current_host)
+        on_volume = 0  # bytes of File-mode input, which SageMaker downloads to the training volume
         for channel in self.context.channels:
             if self.stop_requested:
                 return
+            file_mode = channel_mode(channel, self.context.training_input_mode) == "File"
             channel, dest = self.pipes.route(
                 channel, self.paths.channel(channel["ChannelName"]), self.context.training_input_mode
             )
-            stage_channel(
+            staged = stage_channel(
                 channel,
                 dest,
                 storage,
@@ -177,6 +180,14 @@ class Agent:
                 host_count=len(hosts),
                 input_mode=self.context.training_input_mode,
             )
+            on_volume += staged.total_bytes if file_mode else 0
+            volume_gb = self.spec.get("volume_gb")
+            if volume_gb is not None and on_volume > volume_gb * GIB:
+                raise StagingError(
+                    f"ClientError: Data download failed: the File-mode input data ({on_volume / GIB:.2f} GB "
+                    f'so far, channel "{staged.name}") does not fit on the {volume_gb} GB training volume; '
+                    "request a larger ResourceConfig.VolumeSizeInGB"
+                )
 
     def _start_checkpoint_sync(self, storage: Any) -> None:
         def failed(message: str) -> None:
