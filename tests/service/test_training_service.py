@@ -111,6 +111,39 @@ def test_oversubscription_is_an_explicit_setting(tmp_path: Path) -> None:
         assert "TrainingJobArn" in tp.create_training_job(**request)
 
 
+def test_a_gpu_type_without_gpus_is_not_told_to_oversubscribe(tmp_path: Path) -> None:
+    environ = {"TRAINPLANE_HOME": str(tmp_path / "h"), "TRAINPLANE_OVERSUBSCRIPTION": "100"}
+    with TrainPlane(environ=environ, run_jobs=False) as tp:
+        request = builtin()
+        request["ResourceConfig"] = {
+            "InstanceType": "ml.g4dn.xlarge",
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 1,
+        }
+        with pytest.raises(ResourceLimitExceeded) as refused:
+            tp.create_training_job(**request)
+    assert "needs 4 vCPUs, 16 GiB memory and 1 GPUs" in refused.value.message
+    assert "GPUs are never oversubscribed" in refused.value.message
+    assert "allow oversubscription" not in refused.value.message
+
+
+def test_a_queued_job_that_no_longer_fits_fails_with_a_capacity_error(tmp_path: Path) -> None:
+    """Created under a large oversubscription, started by a control plane with none: it never could run."""
+    home = tmp_path / "h"
+    request = builtin()
+    request["ResourceConfig"] = {"InstanceType": "ml.m5.24xlarge", "InstanceCount": 1, "VolumeSizeInGB": 1}
+    with TrainPlane(
+        environ={"TRAINPLANE_HOME": str(home), "TRAINPLANE_OVERSUBSCRIPTION": "100"}, run_jobs=False
+    ) as tp:
+        tp.create_training_job(**request)
+    with TrainPlane(environ={"TRAINPLANE_HOME": str(home)}) as tp:
+        description = tp.wait_for_training_job("xgb-1", timeout=60)
+    assert description["TrainingJobStatus"] == "Failed"
+    assert description["FailureReason"].startswith(
+        "CapacityError: Unable to provision requested ML compute capacity. 1 x ml.m5.24xlarge needs 96 vCPUs"
+    )
+
+
 def test_unknown_job_errors_match_sagemaker(tp: TrainPlane) -> None:
     with pytest.raises(ValidationError) as error:
         tp.describe_training_job(TrainingJobName="nope")

@@ -45,3 +45,33 @@ def machine_resources(
     real_cpus = cpus if cpus is not None else (os.cpu_count() or 1)
     real_memory = memory_gib if memory_gib is not None else psutil.virtual_memory().total / 2**30
     return Resources(real_cpus * oversubscription, real_memory * oversubscription, gpus)
+
+
+def shortfall(
+    instance_type: str,
+    count: int,
+    need: Resources,
+    offer: Resources,
+    *,
+    cluster: bool,
+    oversubscription: float,
+) -> str:
+    """Why ``count`` x ``instance_type`` does not fit ``offer`` (this machine, or a Ray cluster), and
+    what would help: oversubscription stretches CPUs and memory only, never GPUs."""
+    offers = f"{offer.cpus:g} vCPUs, {offer.memory_gib:.1f} GiB and {offer.gpus} GPUs"
+    if cluster:  # capacity is the cluster's; oversubscription is local only
+        where = f"the Ray cluster offers {offers}. Choose a smaller instance type or add nodes."
+    elif need.gpus > offer.gpus:
+        where = (
+            f"this machine offers {offers}. Choose an instance type with at most {offer.gpus} GPUs "
+            "(GPUs are never oversubscribed; TRAINPLANE_GPUS names the ones to use)."
+        )
+    else:
+        where = (
+            f"this machine offers {offers} (oversubscription {oversubscription:g}). Choose a smaller "
+            "instance type or allow oversubscription (--oversubscription / TRAINPLANE_OVERSUBSCRIPTION)."
+        )
+    return (
+        f"{count} x {instance_type} needs {need.cpus:g} vCPUs, {need.memory_gib:g} GiB memory and "
+        f"{need.gpus} GPUs; {where}"
+    )

@@ -210,6 +210,12 @@ class Reconciler:
                     continue  # waiting for spot capacity, or ended by the gate
                 on_spot = gate == "spot"
             need = _demand(job)
+            if self.executor.name == "local" and not self.machine.covers(need):
+                # Fitted when created, but this control plane has less (a restart with another
+                # oversubscription or GPU set): it would wait forever. A Ray cluster may still grow.
+                if self.store.claim(job.name, self.id):
+                    self._fail_unlaunched(job, _capacity_error(job, need, self.machine, self.settings))
+                continue
             if not (self.machine - in_use).covers(need):
                 continue  # smaller jobs behind it may still fit (backfill)
             if not self.store.claim(job.name, self.id):
@@ -647,6 +653,21 @@ class Reconciler:
             finishing.handle_lost(self.store, self.clock, job, running, lost)
             return
         self._supervised[job.name] = sup
+
+
+def _capacity_error(
+    job: TrainingJob, need: capacity.Resources, machine: capacity.Resources, settings: Settings
+) -> str:
+    resource = job.request["ResourceConfig"]
+    why = capacity.shortfall(
+        resource["InstanceType"],
+        int(resource["InstanceCount"]),
+        need,
+        machine,
+        cluster=False,
+        oversubscription=settings.oversubscription,
+    )
+    return f"CapacityError: Unable to provision requested ML compute capacity. {why}"
 
 
 def _demand(job: TrainingJob) -> capacity.Resources:

@@ -108,20 +108,15 @@ class TrainingService:
         count = resource_config["InstanceCount"]
         need = capacity.demand(instance, count)
         if not self.machine.covers(need):
-            offers = (
-                f"{self.machine.cpus:g} vCPUs, {self.machine.memory_gib:.1f} GiB and {self.machine.gpus} GPUs"
-            )
-            if self.settings.executor == "ray":  # capacity is the cluster's; oversubscription is local only
-                where = f"the Ray cluster offers {offers}. Choose a smaller instance type or add nodes."
-            else:
-                where = (
-                    f"this machine offers {offers} (oversubscription {self.settings.oversubscription:g}). "
-                    "Choose a smaller instance type or allow oversubscription (--oversubscription / "
-                    "TRAINPLANE_OVERSUBSCRIPTION)."
-                )
             raise ResourceLimitExceeded(
-                f"{count} x {name} needs {need.cpus:g} vCPUs, {need.memory_gib:g} GiB memory and "
-                f"{need.gpus} GPUs; {where}"
+                capacity.shortfall(
+                    name,
+                    count,
+                    need,
+                    self.machine,
+                    cluster=self.settings.executor == "ray",
+                    oversubscription=self.settings.oversubscription,
+                )
             )
 
     def _check_input_modes(self, request: dict[str, Any]) -> None:
