@@ -88,7 +88,7 @@ def test_logs_client_reads_the_job_stream_and_polls_without_loss(server: Server,
     names = [s["logStreamName"] for s in streams["logStreams"]]
     assert len(names) == 1 and names[0].startswith(f"{completed_job}/algo-1-")
     first = logs.get_log_events(logGroupName=LOG_GROUP, logStreamName=names[0], startFromHead=True)
-    assert any("train-auc:" in e["message"] for e in first["events"])
+    assert any(e["message"].startswith("[0]#011train-auc:") for e in first["events"])  # CloudWatch's tab
     again = logs.get_log_events(
         logGroupName=LOG_GROUP,
         logStreamName=names[0],

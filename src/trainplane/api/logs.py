@@ -4,7 +4,9 @@ Each host of a job logs to the stream ``<job>/algo-<n>-<epoch>`` of the group
 ``/aws/sagemaker/TrainingJobs``, the names SageMaker uses, so the SDKs' log followers work unchanged.
 Tokens are ``f/<event id>`` (events after it) and ``b/<event id>`` (events before it). As in CloudWatch,
 a read that finds nothing new returns the token it was given: the SDKs poll with ``nextForwardToken``
-until it stops changing or the job ends. Times on this API are epoch milliseconds.
+until it stops changing or the job ends. Times on this API are epoch milliseconds. Messages are
+syslog-escaped as in SageMaker's CloudWatch copy (``[0]#011train-auc:...``), which log parsers written
+for SageMaker expect.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 from typing import Any
 
 from trainplane.api.errors import LogsInvalidParameter, LogsResourceNotFound
+from trainplane.runtime.metrics import escape_for_scanning
 from trainplane.service.validation import validate_input
 from trainplane.store import Store
 from trainplane.store.records import LogEvent
@@ -96,7 +99,11 @@ class LogsService:
             first_id = last_id = self._last_id(job, stream)  # an empty tail read starts at the end
         return {
             "events": [
-                {"timestamp": _ms(e.timestamp), "message": e.message, "ingestionTime": _ms(e.timestamp)}
+                {
+                    "timestamp": _ms(e.timestamp),
+                    "message": escape_for_scanning(e.message),  # CloudWatch's copy: a tab reads #011
+                    "ingestionTime": _ms(e.timestamp),
+                }
                 for e in events
             ],
             "nextForwardToken": token if token and direction == "f" and not events else f"f/{last_id:020d}",
