@@ -62,6 +62,18 @@ def test_any_training_reports_at_least_one_billable_second() -> None:
     assert empty.cost_usd == 0.0
 
 
+def test_dollars_price_the_billable_seconds_describe_reports() -> None:
+    # 0.2 s trained reports 1 billable second, and 1 s is what is priced (not 0.2 s).
+    short = cost_report([AttemptUsage(0.0, 0.2, "ml.m5.xlarge", instance_count=2)], prices=PRICES)
+    assert short.billable_seconds == 1
+    assert short.cost_usd == short.on_demand_cost_usd == pytest.approx(0.23 * 1 / 3600 * 2)
+    # 10.4 billable seconds at spot round to 10: the spot dollars are 10 s, the on-demand ones 21 s.
+    attempts = [spot(0.0, 10.4), spot(20.0, 30.4)]
+    report = cost_report(attempts, prices=PRICES, fractions={"cpu": 0.5})
+    assert report.cost_usd == pytest.approx(0.23 * 10 / 3600)
+    assert report.on_demand_cost_usd == pytest.approx(0.23 * 21 / 3600)
+
+
 def test_a_type_without_a_price_has_no_cost_rather_than_a_guess() -> None:
     attempts = [spot(0.0, 100.0), AttemptUsage(0.0, 100.0, "ml.m7i.xlarge", spot=True)]
     report = cost_report(attempts, prices=PRICES)

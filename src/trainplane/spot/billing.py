@@ -8,8 +8,11 @@ Rules (spec §4.3 and §10.4):
 * Billable time is the sum of ``seconds x spot_price_fraction`` over spot attempts plus the plain
   seconds of on-demand attempts (including spot jobs that fell back to on-demand), rounded the same
   way. Both are at least 1 when any training happened (SageMaker never reports 0 for a job that ran).
-* Dollars are ``on-demand price/h x billable seconds / 3600 x instance count`` per attempt, from
-  unrounded seconds. A type without a catalog price gives ``None``: never a guessed price.
+* Dollars are ``on-demand price/h x BillableTimeInSeconds / 3600 x instance count``: the rounded
+  billable seconds DescribeTrainingJob reports, so the two figures agree (a job billed 1 s costs 1 s).
+  On-demand dollars price TrainingTimeInSeconds the same way. Should one job's attempts differ in type
+  or count, each attempt's price weighs its share of the seconds. A type without a catalog price gives
+  ``None``: never a guessed price.
 * Savings % is ``(1 - billable / training) x 100`` over the rounded values, as the SageMaker SDK prints.
 """
 
@@ -97,7 +100,7 @@ def cost_report(
 ) -> CostReport:
     """Account one job. ``prices`` replaces the catalog; ``fractions`` overrides rates.py (any level)."""
     training = billable = 0.0
-    cost: float | None = 0.0
+    cost: float | None = 0.0  # dollars per hour x seconds, summed over the attempts (unrounded)
     on_demand: float | None = 0.0
     for attempt in attempts:
         fraction = spot_price_fraction(attempt.instance_type, fractions) if attempt.billed_at_spot else 1.0
@@ -107,17 +110,29 @@ def cost_report(
         if price is None:
             cost = on_demand = None
         elif cost is not None and on_demand is not None:
-            full = price * attempt.seconds / 3600.0 * attempt.instance_count
+            full = price * attempt.seconds * attempt.instance_count
             cost, on_demand = cost + full * fraction, on_demand + full
     # Anything that ran reports at least one second, so savings stay defined and billable <= training.
     floor = 1 if training > 0 else 0
+    training_seconds = max(floor, _round_seconds(training))
+    billable_seconds = max(floor, _round_seconds(billable))
     return CostReport(
-        training_seconds=max(floor, _round_seconds(training)),
-        billable_seconds=max(floor, _round_seconds(billable)),
-        cost_usd=cost,
-        on_demand_cost_usd=on_demand,
+        training_seconds=training_seconds,
+        billable_seconds=billable_seconds,
+        cost_usd=_priced(cost, billable, billable_seconds),
+        on_demand_cost_usd=_priced(on_demand, training, training_seconds),
         attempts=len(attempts),
     )
+
+
+def _priced(price_seconds: float | None, seconds: float, reported: int) -> float | None:
+    """Dollars for the ``reported`` whole seconds, at the price per second of the unrounded ``seconds``
+    (``price_seconds`` is their sum of price/h x seconds x instance count)."""
+    if price_seconds is None:
+        return None
+    if seconds <= 0:
+        return 0.0
+    return price_seconds / seconds * reported / 3600.0
 
 
 def _sum_or_none(values: Iterable[float | None]) -> float | None:
