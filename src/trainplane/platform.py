@@ -58,6 +58,7 @@ def build_platform(settings: Settings, *, clock: Clock | None = None, control: b
             kind == "hyper-parameter-tuning-job" and tuning_store.get_tuning_job(name) is not None
         )
     )
+    training.register_tag_check(tuning.check_added_tags)
     if reconciler is not None:
         reconciler.add_participant(Tuner(tuning, clock, reconciler.id))
         tuning.set_on_change(reconciler.wake)

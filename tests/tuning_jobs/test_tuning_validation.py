@@ -473,6 +473,23 @@ def test_a_spend_cap_that_is_not_a_positive_amount_is_refused(rig: Rig, value: s
     )
 
 
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "inf"])
+def test_add_tags_refuses_a_spend_cap_that_is_not_a_positive_amount(rig: Rig, value: str) -> None:
+    arn = rig.create(tuning_request("cap", rig.tmp_path))["HyperParameterTuningJobArn"]
+    training = rig.platform.training
+    with pytest.raises(ValidationError) as caught:
+        training.add_tags({"ResourceArn": arn, "Tags": [{"Key": "trainplane:max-cost-usd", "Value": value}]})
+    assert (
+        caught.value.message == f"The tag trainplane:max-cost-usd must be a dollar amount greater than 0, "
+        f"got {value!r}."
+    )
+    assert training.list_tags({"ResourceArn": arn})["Tags"] == []
+    training.add_tags({"ResourceArn": arn, "Tags": [{"Key": "trainplane:max-cost-usd", "Value": "2.5"}]})
+    assert training.list_tags({"ResourceArn": arn})["Tags"] == [
+        {"Key": "trainplane:max-cost-usd", "Value": "2.5"}
+    ]
+
+
 def test_the_cost_aware_tag_is_true_or_false_and_for_bayesian_only(rig: Rig) -> None:
     request = tuning_request("aware", rig.tmp_path, strategy="Bayesian")
     request["Tags"] = [{"Key": "trainplane:cost-aware-acquisition", "Value": "maybe"}]

@@ -51,6 +51,8 @@ class TrainingService:
         self.refuse_unrunnable = refuse_unrunnable
         # Other resource kinds (tuning jobs) register how to tell whether an ARN of theirs exists.
         self._resource_lookups: list[Callable[[str, str], bool]] = []
+        # ... and what AddTags must refuse on them: ``check(kind, name, tags)`` raises ValidationError.
+        self._tag_checks: list[Callable[[str, str, list[dict[str, str]]], None]] = []
 
     def set_on_change(self, callback: Callable[[], None]) -> None:
         self._on_change = callback
@@ -58,6 +60,10 @@ class TrainingService:
     def register_resource_lookup(self, exists: Callable[[str, str], bool]) -> None:
         """``exists(kind, name)`` answers for ARNs of another resource kind (for the tag operations)."""
         self._resource_lookups.append(exists)
+
+    def register_tag_check(self, check: Callable[[str, str, list[dict[str, str]]], None]) -> None:
+        """``check(kind, name, tags)`` raises for tags AddTags must refuse on another resource kind."""
+        self._tag_checks.append(check)
 
     # ------------------------------------------------------------------ create
     def create_training_job(
@@ -187,6 +193,9 @@ class TrainingService:
         self._require_resource(request["ResourceArn"])
         existing = (t["Key"] for t in self.store.list_tags(request["ResourceArn"]))
         check_new_tags(existing, request["Tags"])
+        kind, _, name = request["ResourceArn"].rpartition(":")[2].partition("/")
+        for check in self._tag_checks:
+            check(kind, name, request["Tags"])
         self.store.add_tags(request["ResourceArn"], request["Tags"])
         return {"Tags": request["Tags"]}
 

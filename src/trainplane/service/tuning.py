@@ -23,7 +23,7 @@ from trainplane.service.training_rules import check_create_training_job
 from trainplane.service.tuning_builtin import check_builtin_hyperparameters
 from trainplane.service.tuning_definitions import build_strategies, child_request, definitions
 from trainplane.service.tuning_describe import ChildView
-from trainplane.service.tuning_rules import check_create_tuning_job
+from trainplane.service.tuning_rules import check_added_tags, check_create_tuning_job
 from trainplane.service.tuning_warm_start import check_warm_start
 from trainplane.service.unsupported import check_runnable
 from trainplane.service.validation import validate_input
@@ -94,6 +94,12 @@ class TuningService:
             check_runnable(child)
             check_builtin_hyperparameters(definition, space)
             self.training.check_capacity(child["ResourceConfig"])
+
+    def check_added_tags(self, kind: str, name: str, tags: list[dict[str, str]]) -> None:
+        """AddTags' extra rules for a tuning job (TrainingService.register_tag_check)."""
+        job = self.tuning_store.get_tuning_job(name) if kind == "hyper-parameter-tuning-job" else None
+        if job is not None:
+            check_added_tags(job.request, tags)
 
     # ------------------------------------------------------------------ describe / list
     def get(self, name: str) -> TuningJob:

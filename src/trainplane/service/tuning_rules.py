@@ -10,7 +10,7 @@ all definitions of a multi-definition job share one objective Type (else no job 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from trainplane.errors import ResourceLimitExceeded, ValidationError
@@ -59,14 +59,7 @@ def _check_extension_tags(request: Mapping[str, Any]) -> None:
     for tag in request.get("Tags") or []:
         key, value = tag.get("Key"), str(tag.get("Value", ""))
         if key == BUDGET_TAG:
-            try:
-                cap = float(value)
-            except ValueError:
-                cap = math.nan
-            if not (math.isfinite(cap) and cap > 0):
-                raise ValidationError(
-                    f"The tag {BUDGET_TAG} must be a dollar amount greater than 0, got {value!r}."
-                )
+            check_budget_tag(value)
         elif key == COST_AWARE_TAG:
             if value.lower() not in ("true", "false"):
                 raise ValidationError(f"The tag {COST_AWARE_TAG} must be true or false, got {value!r}.")
@@ -74,6 +67,24 @@ def _check_extension_tags(request: Mapping[str, Any]) -> None:
                 raise ValidationError(
                     f"The tag {COST_AWARE_TAG} applies to the Bayesian strategy only, not {strategy}."
                 )
+
+
+def check_budget_tag(value: str) -> None:
+    """The spend cap's value, at create and on AddTags alike: a dollar amount greater than 0."""
+    try:
+        cap = float(value)
+    except ValueError:
+        cap = math.nan
+    if not (math.isfinite(cap) and cap > 0):
+        raise ValidationError(f"The tag {BUDGET_TAG} must be a dollar amount greater than 0, got {value!r}.")
+
+
+def check_added_tags(request: Mapping[str, Any], tags: Sequence[Mapping[str, str]]) -> None:
+    """AddTags on a tuning job (created from ``request``): the extension tags the tuner reads while it
+    runs follow the rules they follow at create. (The cost-aware tag is read at create only.)"""
+    for tag in tags:
+        if tag.get("Key") == BUDGET_TAG:
+            check_budget_tag(str(tag.get("Value", "")))
 
 
 def _check_form(request: Mapping[str, Any]) -> None:
