@@ -432,6 +432,33 @@ def test_prioritized_instance_configs_none_of_which_fits_are_refused_at_creation
     rejects(rig, request, ResourceLimitExceeded, "1 x ml.p3.2xlarge needs 8 vCPUs")
 
 
+@pytest.mark.parametrize("instance_type", ["ml.t3.medium", "ml.m6i.large", "ml.m7i.large", "ml.c7i.large"])
+def test_a_spend_cap_on_instance_types_without_a_catalog_price_is_refused(
+    rig: Rig, instance_type: str
+) -> None:
+    request = tuning_request("unpriced", rig.tmp_path)
+    request["TrainingJobDefinition"]["ResourceConfig"]["InstanceType"] = instance_type
+    rig.create({**request, "HyperParameterTuningJobName": "no-cap"})  # the type itself runs
+    request["Tags"] = [{"Key": "trainplane:max-cost-usd", "Value": "1"}]
+    rejects(rig, request, ValidationError, f"has no price for {instance_type}.")
+
+
+def test_a_spend_cap_needs_a_price_for_every_prioritized_instance_config(rig: Rig) -> None:
+    request = prioritized(rig, "prio", "ml.m5.large", "ml.m7i.large")
+    request["Tags"] = [{"Key": "trainplane:max-cost-usd", "Value": "1"}]
+    rejects(rig, request, ValidationError, "has no price for ml.m7i.large.")
+
+
+def test_add_tags_refuses_a_spend_cap_on_a_tuning_job_without_prices(rig: Rig) -> None:
+    request = tuning_request("unpriced", rig.tmp_path)
+    request["TrainingJobDefinition"]["ResourceConfig"]["InstanceType"] = "ml.t3.medium"
+    arn = rig.create(request)["HyperParameterTuningJobArn"]
+    with pytest.raises(ValidationError, match=r"has no price for ml\.t3\.medium"):
+        rig.platform.training.add_tags(
+            {"ResourceArn": arn, "Tags": [{"Key": "trainplane:max-cost-usd", "Value": "1"}]}
+        )
+
+
 def test_a_discrete_space_needs_as_many_combinations_as_jobs(rig: Rig) -> None:
     ranges = {
         "IntegerParameterRanges": [{"Name": "x", "MinValue": "1", "MaxValue": "3"}],

@@ -108,6 +108,15 @@ def resource_config(
     return {k: tuning[k] for k in _FLAT_RESOURCES if k in tuning}
 
 
+def resource_choices(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every ResourceConfig a child of this definition can get (``resource_config`` picks one)."""
+    tuning = doc.get("HyperParameterTuningResourceConfig") or {}
+    if not doc.get("ResourceConfig") and tuning.get("InstanceConfigs"):
+        keys = ("InstanceType", "InstanceCount", "VolumeSizeInGB")
+        return [{k: c[k] for k in keys} for c in tuning["InstanceConfigs"]]
+    return [resource_config(doc)]
+
+
 def echo_ranges(ranges: Mapping[str, Any]) -> dict[str, Any]:
     """ParameterRanges with all three lists, empty ones included, as Describe returns them."""
     return {

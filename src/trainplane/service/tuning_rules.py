@@ -22,7 +22,9 @@ from trainplane.service.tuning_definitions import (
     Definition,
     definitions,
     objective_regex,
+    resource_choices,
 )
+from trainplane.spot.billing import on_demand_price
 from trainplane.tuning import RangeError, SearchSpace, grid_size, make_strategy, parse_parameter_ranges
 
 MAX_PARALLEL_QUOTA = 10
@@ -59,7 +61,7 @@ def _check_extension_tags(request: Mapping[str, Any]) -> None:
     for tag in request.get("Tags") or []:
         key, value = tag.get("Key"), str(tag.get("Value", ""))
         if key == BUDGET_TAG:
-            check_budget_tag(value)
+            check_budget_tag(value, request)
         elif key == COST_AWARE_TAG:
             if value.lower() not in ("true", "false"):
                 raise ValidationError(f"The tag {COST_AWARE_TAG} must be true or false, got {value!r}.")
@@ -69,14 +71,22 @@ def _check_extension_tags(request: Mapping[str, Any]) -> None:
                 )
 
 
-def check_budget_tag(value: str) -> None:
-    """The spend cap's value, at create and on AddTags alike: a dollar amount greater than 0."""
+def check_budget_tag(value: str, request: Mapping[str, Any]) -> None:
+    """The spend cap, at create and on AddTags alike: a dollar amount greater than 0, on a tuning job
+    whose every instance type has a catalog price (an unpriced child would cost nothing against it)."""
     try:
         cap = float(value)
     except ValueError:
         cap = math.nan
     if not (math.isfinite(cap) and cap > 0):
         raise ValidationError(f"The tag {BUDGET_TAG} must be a dollar amount greater than 0, got {value!r}.")
+    for definition in definitions(request):
+        for resources in resource_choices(definition.doc):
+            if on_demand_price(resources["InstanceType"]) is None:
+                raise ValidationError(
+                    f"The tag {BUDGET_TAG} needs a catalog price for every instance type the training jobs "
+                    f"can use; trainplane's instance catalog has no price for {resources['InstanceType']}."
+                )
 
 
 def check_added_tags(request: Mapping[str, Any], tags: Sequence[Mapping[str, str]]) -> None:
@@ -84,7 +94,7 @@ def check_added_tags(request: Mapping[str, Any], tags: Sequence[Mapping[str, str
     runs follow the rules they follow at create. (The cost-aware tag is read at create only.)"""
     for tag in tags:
         if tag.get("Key") == BUDGET_TAG:
-            check_budget_tag(str(tag.get("Value", "")))
+            check_budget_tag(str(tag.get("Value", "")), request)
 
 
 def _check_form(request: Mapping[str, Any]) -> None:
