@@ -65,6 +65,7 @@ class _Driven:
     parents: list[Trial]
     checked: dict[str, int] = field(default_factory=dict)  # child -> epochs already judged
     costs: dict[str, float] = field(default_factory=dict)  # finished child -> dollars (cost-aware mode)
+    finished_costs: dict[str, float] = field(default_factory=dict)  # ended child -> dollars (budget)
 
 
 class Tuner:
@@ -109,9 +110,9 @@ class Tuner:
         direction = Direction(definitions(job.request)[0].objective["Type"])
         if job.status == "InProgress":
             self._early_stop(job, driven, states, direction)
-            job = self._check_completion(job, states, direction)
+            job, spending = self._check_completion(job, driven, states, direction)
             if not job.completion.get("reason"):
-                self._launch(job, driven, states, direction)
+                self._launch(job, driven, states, direction, None if spending is None else spending.room())
                 states = snapshot(self.service, job, self._series)
         self._finish_if_done(job, states)
 
@@ -181,7 +182,10 @@ class Tuner:
             self.tuning_store.update_child(job.name, child.index, early_stopped=True)
 
     # ------------------------------------------------------------------ completion
-    def _check_completion(self, job: TuningJob, states: list[ChildState], direction: Direction) -> TuningJob:
+    def _check_completion(
+        self, job: TuningJob, driven: _Driven, states: list[ChildState], direction: Direction
+    ) -> tuple[TuningJob, tuning_cost.Budget | None]:
+        """The tuning job with its completion reason, once launching has ended, and its dollar budget."""
         config = job.request["HyperParameterTuningJobConfig"]
         criteria = CompletionCriteria.from_api(config.get("TuningJobCompletionCriteria"))
         status = check_completion(criteria, History(tuple(s.trial for s in states), direction))
@@ -194,21 +198,24 @@ class Tuner:
         if reason is None and limit is not None and self.clock.now() - job.creation_time >= limit:
             reason = "MaxRuntimeInSeconds"
             self._stop_running(job, states, f"the tuning job's MaxRuntimeInSeconds ({limit} s) was exceeded")
-        if reason is None:
-            spending = tuning_cost.verdict(self.service, job, states, self.clock.now())
-            if spending is not None:
-                reason = tuning_cost.REASON
-            if spending == "hard":
+        # The cap holds whatever else ended the launching: children still running are stopped once
+        # the spend reaches it.
+        spending = tuning_cost.budget(self.service, job, states, self.clock.now(), driven.finished_costs)
+        if spending is not None and spending.exhausted:
+            if any(not s.terminal for s in states):
                 self._stop_running(job, states, "the tuning job's dollar budget is spent")
+                completion["budget_stopped"] = True
+            reason = reason or tuning_cost.REASON
+        if reason is None and spending is not None and spending.full:
+            reason = tuning_cost.REASON
         if reason is None and _failing(states):
             reason = "ChildrenFailed"
         if reason is not None:
             completion["reason"] = reason
         if completion == job.completion:
-            return job
-        return (
-            self.tuning_store.update_tuning_job(job.name, now=self.clock.now(), completion=completion) or job
-        )
+            return job, spending
+        updated = self.tuning_store.update_tuning_job(job.name, now=self.clock.now(), completion=completion)
+        return updated or job, spending
 
     def _stop_running(self, job: TuningJob, states: list[ChildState], why: str) -> None:
         for state in states:
@@ -217,14 +224,24 @@ class Tuner:
 
     # ------------------------------------------------------------------ launching
     def _launch(
-        self, job: TuningJob, driven: _Driven, states: list[ChildState], direction: Direction
+        self,
+        job: TuningJob,
+        driven: _Driven,
+        states: list[ChildState],
+        direction: Direction,
+        room: int | None,
     ) -> None:
+        """Launch children up to MaxParallelTrainingJobs, and up to ``room`` of them (the dollar budget's
+        allowance; None without one)."""
         limits = job.request["HyperParameterTuningJobConfig"]["ResourceLimits"]
         max_jobs = limits.get("MaxNumberOfTrainingJobs") or grid_combinations(_spaces(job))
         active = sum(1 for s in states if not s.terminal)
         defs = definitions(job.request)
         trials = list(s for s in states)
         while job.launched < max_jobs and active < limits["MaxParallelTrainingJobs"]:
+            if room is not None and room <= 0:
+                return
+            room = None if room is None else room - 1
             index = job.launched + 1
             choice = self._suggest(driven, trials, direction, defs, index)
             if choice is None:

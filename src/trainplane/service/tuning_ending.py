@@ -27,7 +27,23 @@ def completion_reason(job: TuningJob) -> dict[str, str] | None:
             code = "StopHyperParameterTuningJob"
         else:
             return None
+    if code == BUDGET_REASON:
+        return {"Code": code, "Message": _budget_message(bool(job.completion.get("budget_stopped")))}
     return {"Code": code, "Message": _message(code, config)}
+
+
+def _budget_message(stopped: bool) -> str:
+    if stopped:
+        return (
+            "The dollar budget set by the trainplane:max-cost-usd tag is spent: the training jobs still "
+            "running were stopped (what they cost until they stopped is spent past it), and no more were "
+            "launched."
+        )
+    return (
+        "The dollar budget set by the trainplane:max-cost-usd tag has no room for another training job at "
+        "its expected cost (the dearest finished job's, or before any finished, its instances' price for "
+        "MaxRuntimeInSeconds), so no more were launched."
+    )
 
 
 def _message(code: str, config: dict[str, Any]) -> str:
@@ -44,11 +60,6 @@ def _message(code: str, config: dict[str, Any]) -> str:
         return (
             f"The tuning job reached ResourceLimits.MaxRuntimeInSeconds ({limits.get(code)} s); its running "
             "training jobs were stopped."
-        )
-    if code == BUDGET_REASON:
-        return (
-            "The dollar budget set by the trainplane:max-cost-usd tag is spent: no training job that would "
-            "exceed it was launched."
         )
     if code == "StrategyExhausted":
         return "The strategy had no configuration left to try."
