@@ -74,6 +74,11 @@ def positive_int(text: str) -> int:
     return value
 
 
+def counters(values: dict[str, int]) -> str:
+    """TrainingJobStatusCounters as ``Completed=3  InProgress=1``, zeros left out."""
+    return "  ".join(f"{k}={v}" for k, v in values.items() if v)
+
+
 def short_time(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 

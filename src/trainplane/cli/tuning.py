@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from rich.live import Live
 from rich.table import Table
 
 from trainplane.cli import output
+from trainplane.cli.progress import TuningProgress
 from trainplane.client import TrainPlane
 from trainplane.errors import TrainplaneError
 
@@ -45,13 +47,14 @@ def add_parsers(commands: Any) -> None:
 
 def leaderboard(client: TrainPlane, name: str, top: int) -> Table:
     description = client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
-    jobs = all_children(client, name)
+    return leaderboard_table(description, all_children(client, name), top)
+
+
+def leaderboard_table(description: dict[str, Any], jobs: list[dict[str, Any]], top: int) -> Table:
+    """The ``top`` best children under a title with the tuning job's status and counters."""
     ranked = sorted(jobs, key=_rank_key(description))[:top]
-    counters = description["TrainingJobStatusCounters"]
-    title = f"{name}: {description['HyperParameterTuningJobStatus']}  " + "  ".join(
-        f"{k}={v}" for k, v in counters.items() if v
-    )
-    return children_table(ranked, title)
+    title = f"{description['HyperParameterTuningJobName']}: {description['HyperParameterTuningJobStatus']}  "
+    return children_table(ranked, title + output.counters(description["TrainingJobStatusCounters"]))
 
 
 def _rank_key(description: dict[str, Any]) -> Any:
@@ -111,29 +114,47 @@ def _short(value: str) -> str:
 
 
 def run_tune(client: TrainPlane, request: dict[str, Any], console: Console, top: int) -> int:
-    """Create the tuning job and show its leaderboard until it ends; 0 only if it Completed."""
+    """Create the tuning job and show its progress until it ends; 0 only if it Completed.
+
+    On a terminal, a leaderboard redrawn in place; elsewhere (a pipe, a file, CI) plain progress lines and
+    the final leaderboard once. Either way the last table shown is drawn from the final description."""
     name = request.get("HyperParameterTuningJobName", "")
     arn = client.create_hyper_parameter_tuning_job(**request)["HyperParameterTuningJobArn"]
     console.print(f"Created {arn}")
+    if console.is_terminal:
+        with Live(console=console, auto_refresh=False) as live:
+            description, jobs = _follow(
+                client, name, console, lambda d, j: live.update(leaderboard_table(d, j, top), refresh=True)
+            )
+    else:
+        description, jobs = _follow(client, name, console, TuningProgress(console).update)
+        console.print(leaderboard_table(description, jobs, top))
+    return _report_end(description, console)
+
+
+def _follow(
+    client: TrainPlane,
+    name: str,
+    console: Console,
+    show: Callable[[dict[str, Any], list[dict[str, Any]]], None],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Poll the tuning job until it ends, showing each snapshot; the first Ctrl-C stops it."""
     interrupted = False
-    with Live(leaderboard(client, name, top), console=console, auto_refresh=False) as live:
-        while True:
-            try:
-                live.update(leaderboard(client, name, top), refresh=True)
-                status = client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
-                if status["HyperParameterTuningJobStatus"] in TERMINAL:
-                    break
-                time.sleep(REFRESH_SECONDS)
-            except KeyboardInterrupt:
-                if interrupted:
-                    raise
-                interrupted = True
-                console.print("Stopping the tuning job (Ctrl-C again to stop waiting for it)...")
-                with contextlib.suppress(TrainplaneError):
-                    client.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
-    if not console.is_terminal:
-        console.line()  # rich ends a Live display written to a file or pipe without a newline
-    return _report_end(status, console)
+    while True:
+        try:
+            description = client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+            jobs = all_children(client, name)  # after the description: final when it is terminal
+            show(description, jobs)
+            if description["HyperParameterTuningJobStatus"] in TERMINAL:
+                return description, jobs
+            time.sleep(REFRESH_SECONDS)
+        except KeyboardInterrupt:
+            if interrupted:
+                raise
+            interrupted = True
+            console.print("Stopping the tuning job (Ctrl-C again to stop waiting for it)...")
+            with contextlib.suppress(TrainplaneError):
+                client.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
 
 
 def _report_end(description: dict[str, Any], console: Console) -> int:
