@@ -27,7 +27,9 @@ def add_parsers(commands: Any) -> None:
     tune = commands.add_parser("tune", help="run a CreateHyperParameterTuningJob request (JSON or YAML)")
     tune.add_argument("spec", type=Path)
     tune.add_argument("--name", help="override HyperParameterTuningJobName")
-    tune.add_argument("--top", type=int, default=10, help="rows of the leaderboard (default 10)")
+    tune.add_argument(
+        "--top", type=output.positive_int, default=10, help="rows of the leaderboard (default 10)"
+    )
     tuning = commands.add_parser("tuning", help="inspect and manage tuning jobs").add_subparsers(
         dest="action", required=True
     )
