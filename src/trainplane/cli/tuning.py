@@ -20,6 +20,10 @@ from trainplane.client import TrainPlane
 from trainplane.errors import TrainplaneError
 
 TERMINAL = ("Completed", "Failed", "Stopped")
+# The API's enums (botocore's model; tests/cli/test_tuning_commands.py checks they still match it).
+CHILD_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
+CHILD_SORT_BY = ("Name", "CreationTime", "Status", "FinalObjectiveMetricValue")
+SORT_ORDERS = ("Ascending", "Descending")
 REFRESH_SECONDS = 0.5
 
 
@@ -38,10 +42,15 @@ def add_parsers(commands: Any) -> None:
     listing.add_argument("--name-contains")
     listing.add_argument("--max-results", type=output.positive_int, default=50)
     listing.add_argument("--output", choices=["table", "json"], default="table")
-    for action in ("describe", "jobs"):
-        parser = tuning.add_parser(action)
-        parser.add_argument("name")
-        parser.add_argument("--output", choices=["table", "json"], default="table")
+    describe = tuning.add_parser("describe")
+    describe.add_argument("name")
+    describe.add_argument("--output", choices=["table", "json"], default="table")
+    jobs = tuning.add_parser("jobs", help="the tuning job's training jobs")
+    jobs.add_argument("name")
+    jobs.add_argument("--sort-by", choices=CHILD_SORT_BY, help="default Name")
+    jobs.add_argument("--sort-order", choices=SORT_ORDERS, help="default Ascending")
+    jobs.add_argument("--status", choices=CHILD_STATUSES, help="only training jobs in this status")
+    jobs.add_argument("--output", choices=["table", "json"], default="table")
     stop = tuning.add_parser("stop")
     stop.add_argument("name")
     stop.add_argument("--no-wait", action="store_true", help="return once the stop is recorded")
@@ -80,11 +89,16 @@ def _objective_type(description: dict[str, Any]) -> str:
     return str(objective["Type"])
 
 
-def all_children(client: TrainPlane, name: str) -> list[dict[str, Any]]:
+def all_children(client: TrainPlane, name: str, **filters: str) -> list[dict[str, Any]]:
+    """Every page of ListTrainingJobsForHyperParameterTuningJob (``filters``: SortBy, SortOrder,
+    StatusEquals)."""
     items, token = [], None
     while True:
         page = client.list_training_jobs_for_hyper_parameter_tuning_job(
-            HyperParameterTuningJobName=name, MaxResults=100, **({"NextToken": token} if token else {})
+            HyperParameterTuningJobName=name,
+            MaxResults=100,
+            **filters,
+            **({"NextToken": token} if token else {}),
         )
         items += page["TrainingJobSummaries"]
         token = page.get("NextToken")
@@ -204,7 +218,8 @@ def run_tuning(args: argparse.Namespace, client: TrainPlane, console: Console) -
             if ending is not None:
                 console.print(f"Ended by: {ending['Message']}")
         return 0
-    items = all_children(client, args.name)
+    filters = {"SortBy": args.sort_by, "SortOrder": args.sort_order, "StatusEquals": args.status}
+    items = all_children(client, args.name, **{k: v for k, v in filters.items() if v})
     if args.output == "json":
         output.print_json({"TrainingJobSummaries": items})
     else:
