@@ -3,13 +3,46 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.console import Console
 
+from jobs_helpers import ROLE, SKLEARN_IMAGE, source_dir
+from trainplane import TrainPlane
 from trainplane.cli import tuning
-from trainplane.cli.main import build_parser
+from trainplane.cli.main import build_parser, main
+
+
+def tuning_request(name: str, tmp_path: Path) -> dict[str, Any]:
+    uri = source_dir(tmp_path / "code", "print('loss=1')")
+    return {
+        "HyperParameterTuningJobName": name,
+        "HyperParameterTuningJobConfig": {
+            "Strategy": "Random",
+            "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "loss"},
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 1},
+            "ParameterRanges": {
+                "ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]
+            },
+        },
+        "TrainingJobDefinition": {
+            "StaticHyperParameters": {
+                "sagemaker_program": '"train.py"',
+                "sagemaker_submit_directory": f'"{uri}"',
+            },
+            "AlgorithmSpecification": {
+                "TrainingImage": SKLEARN_IMAGE,
+                "TrainingInputMode": "File",
+                "MetricDefinitions": [{"Name": "loss", "Regex": "loss=([0-9.]+)"}],
+            },
+            "RoleArn": ROLE,
+            "OutputDataConfig": {"S3OutputPath": f"file://{tmp_path}/output"},
+            "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        },
+    }
 
 
 class RecordingChildren:
@@ -56,3 +89,22 @@ def test_tune_top_must_be_a_positive_integer(value: str, capsys: pytest.CaptureF
         build_parser().parse_args(["tune", "spec.yaml", "--top", value])
     assert exit_.value.code == 2
     assert f"--top: must be at least 1, got {value}" in capsys.readouterr().err
+
+
+def test_stopping_a_tuning_job_already_stopping_is_not_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = str(tmp_path / "home")
+    with TrainPlane(home=home, run_jobs=False) as tp:  # no control plane: it stays Stopping
+        tp.create_hyper_parameter_tuning_job(**tuning_request("t", tmp_path))
+        tp.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="t")
+    assert main(["--home", home, "tuning", "stop", "t", "--no-wait"]) == 0
+    assert main(["--home", home, "tuning", "stop", "t"]) == 0  # waits for it, as a first stop does
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == ["t is already stopping.", "t is already stopping.", "t: Stopped"]
+    assert captured.err == ""
+    assert main(["--home", home, "tuning", "stop", "t"]) == 1  # Stopped: there is nothing to stop
+    assert capsys.readouterr().err == (
+        "trainplane: ValidationException: "
+        "The request was rejected because the tuning job is in status Stopped.\n"
+    )

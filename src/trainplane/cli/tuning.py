@@ -17,7 +17,7 @@ from rich.table import Table
 from trainplane.cli import output
 from trainplane.cli.progress import TuningProgress
 from trainplane.client import TrainPlane
-from trainplane.errors import TrainplaneError
+from trainplane.errors import TrainplaneError, ValidationError
 
 TERMINAL = ("Completed", "Failed", "Stopped")
 # The API's enums (botocore's model; tests/cli/test_tuning_commands.py checks they still match it).
@@ -228,7 +228,14 @@ def run_tuning(args: argparse.Namespace, client: TrainPlane, console: Console) -
 
 
 def stop_tuning(args: argparse.Namespace, client: TrainPlane, console: Console) -> int:
-    client.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=args.name)
+    """Stop the tuning job; one already Stopping is not an error (a repeated stop is harmless)."""
+    try:
+        client.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=args.name)
+    except ValidationError:
+        status = client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=args.name)
+        if status["HyperParameterTuningJobStatus"] != "Stopping":
+            raise
+        console.print(f"{args.name} is already stopping.")
     if args.no_wait:
         return 0
     description = client.wait_for_tuning_job(args.name)
