@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
 from rich.console import Console
 
@@ -91,6 +92,16 @@ def test_tune_top_must_be_a_positive_integer(value: str, capsys: pytest.CaptureF
     assert f"--top: must be at least 1, got {value}" in capsys.readouterr().err
 
 
+def test_the_status_and_sort_choices_are_the_apis_enums() -> None:
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    assert list(tuning.TUNING_STATUSES) == model.shape_for("HyperParameterTuningJobStatus").enum
+    assert list(tuning.CHILD_STATUSES) == model.shape_for("TrainingJobStatus").enum
+    assert list(tuning.CHILD_SORT_BY) == model.shape_for("TrainingJobSortByOptions").enum
+    assert list(tuning.SORT_ORDERS) == model.shape_for("SortOrder").enum
+    for status in ("Deleting", "DeleteFailed"):
+        assert build_parser().parse_args(["tuning", "list", "--status", status]).status == status
+
+
 def test_stopping_a_tuning_job_already_stopping_is_not_an_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -108,3 +119,28 @@ def test_stopping_a_tuning_job_already_stopping_is_not_an_error(
         "trainplane: ValidationException: "
         "The request was rejected because the tuning job is in status Stopped.\n"
     )
+
+
+def test_tuning_delete_removes_a_terminal_job_and_refuses_a_running_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = str(tmp_path / "home")
+    with TrainPlane(home=home, run_jobs=False) as tp:
+        tp.create_hyper_parameter_tuning_job(**tuning_request("t", tmp_path))
+    assert main(["--home", home, "tuning", "delete", "t"]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == (
+        "trainplane: ResourceInUse: "
+        "Hyperparameter tuning job t is in status InProgress and cannot be deleted; stop it first."
+    )
+    with TrainPlane(home=home, run_jobs=False) as tp:
+        tp.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="t")
+    assert main(["--home", home, "tuning", "stop", "t"]) == 0  # waits until Stopped
+    capsys.readouterr()
+    assert main(["--home", home, "tuning", "delete", "t"]) == 0
+    assert capsys.readouterr().out == "Deleted t\n"
+    for args in (("delete", "t"), ("describe", "t")):
+        assert main(["--home", home, "tuning", *args]) == 1
+        assert capsys.readouterr().err == (
+            "trainplane: ResourceNotFound: Amazon SageMaker can't find a tuning job named t.\n"
+        )

@@ -21,6 +21,7 @@ from trainplane.errors import TrainplaneError, ValidationError
 
 TERMINAL = ("Completed", "Failed", "Stopped")
 # The API's enums (botocore's model; tests/cli/test_tuning_commands.py checks they still match it).
+TUNING_STATUSES = ("Completed", "InProgress", "Failed", "Stopped", "Stopping", "Deleting", "DeleteFailed")
 CHILD_STATUSES = ("InProgress", "Completed", "Failed", "Stopping", "Stopped", "Deleting")
 CHILD_SORT_BY = ("Name", "CreationTime", "Status", "FinalObjectiveMetricValue")
 SORT_ORDERS = ("Ascending", "Descending")
@@ -38,7 +39,7 @@ def add_parsers(commands: Any) -> None:
         dest="action", required=True
     )
     listing = tuning.add_parser("list")
-    listing.add_argument("--status", choices=["InProgress", "Completed", "Failed", "Stopping", "Stopped"])
+    listing.add_argument("--status", choices=TUNING_STATUSES)
     listing.add_argument("--name-contains")
     listing.add_argument("--max-results", type=output.positive_int, default=50)
     listing.add_argument("--output", choices=["table", "json"], default="table")
@@ -54,6 +55,8 @@ def add_parsers(commands: Any) -> None:
     stop = tuning.add_parser("stop")
     stop.add_argument("name")
     stop.add_argument("--no-wait", action="store_true", help="return once the stop is recorded")
+    delete = tuning.add_parser("delete", help="delete a terminal tuning job (its training jobs stay)")
+    delete.add_argument("name")
 
 
 def leaderboard(client: TrainPlane, name: str, top: int) -> Table:
@@ -217,6 +220,10 @@ def run_tuning(args: argparse.Namespace, client: TrainPlane, console: Console) -
             ending = description.get("TrainplaneCompletionReason")
             if ending is not None:
                 console.print(f"Ended by: {ending['Message']}")
+        return 0
+    if args.action == "delete":
+        client.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName=args.name)
+        console.print(f"Deleted {args.name}")
         return 0
     filters = {"SortBy": args.sort_by, "SortOrder": args.sort_order, "StatusEquals": args.status}
     items = all_children(client, args.name, **{k: v for k, v in filters.items() if v})
