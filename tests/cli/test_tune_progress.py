@@ -103,14 +103,22 @@ def test_a_child_that_starts_and_ends_between_two_polls_gets_both_lines() -> Non
     quick = [
         snapshot("InProgress", [], InProgress=0),
         snapshot(
-            "Failed", [{**child(1, "Failed"), "FailureReason": "AlgorithmError:\nboom"}], NonRetryableError=1
+            "Failed",
+            [
+                {
+                    **child(1, "Failed"),
+                    "FailureReason": "AlgorithmError:\nboom",
+                    "TunedHyperParameters": {"x": "0.29892342129833416"},
+                }
+            ],
+            NonRetryableError=1,
         ),
     ]
     code, out = run(quick, terminal=False)
     assert code == 1
     lines = [re.sub(r"^\d\d:\d\d:\d\d ", "", line) for line in out.splitlines()]
     assert lines[1:4] == [
-        "started t-001-00000001 x=0.1  [NonRetryableError=1]",
+        "started t-001-00000001 x=0.2989  [NonRetryableError=1]",  # shortened as in the table
         "Failed t-001-00000001: AlgorithmError: boom  [NonRetryableError=1]",
         "t Failed  [NonRetryableError=1]",
     ]

@@ -79,6 +79,14 @@ def counters(values: dict[str, int]) -> str:
     return "  ".join(f"{k}={v}" for k, v in values.items() if v)
 
 
+def short_value(value: str) -> str:
+    """A hyperparameter's value for a table or a progress line: floats to 4 significant digits."""
+    try:
+        return f"{float(value):.4g}" if "." in value or "e" in value else value
+    except ValueError:
+        return value
+
+
 def short_time(value: datetime | None) -> str:
     return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 

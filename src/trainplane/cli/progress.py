@@ -86,7 +86,9 @@ class TuningProgress:
         self._children[name] = status
         lines = []
         if before is None:
-            tuned = ", ".join(f"{k}={v}" for k, v in sorted(item["TunedHyperParameters"].items()))
+            tuned = ", ".join(
+                f"{k}={output.short_value(v)}" for k, v in sorted(item["TunedHyperParameters"].items())
+            )
             lines.append(f"started {name} {tuned}")
         if status in CHILD_ENDS and before not in CHILD_ENDS:
             metric = item.get("FinalHyperParameterTuningJobObjectiveMetric")

@@ -118,18 +118,13 @@ def children_table(items: list[dict[str, Any]], title: str | None = None) -> Tab
         table.add_column(column)
     for item in items:
         metric = item.get("FinalHyperParameterTuningJobObjectiveMetric")
-        tuned = ", ".join(f"{k}={_short(v)}" for k, v in sorted(item["TunedHyperParameters"].items()))
+        tuned = ", ".join(
+            f"{k}={output.short_value(v)}" for k, v in sorted(item["TunedHyperParameters"].items())
+        )
         value = f"{metric['Value']:.6g}" if metric else "-"
         definition = (item.get("TrainingJobDefinitionName", "-"),) if by_definition else ()
         table.add_row(item["TrainingJobName"], *definition, item["TrainingJobStatus"], value, tuned)
     return table
-
-
-def _short(value: str) -> str:
-    try:
-        return f"{float(value):.4g}" if "." in value or "e" in value else value
-    except ValueError:
-        return value
 
 
 def run_tune(client: TrainPlane, request: dict[str, Any], console: Console, top: int) -> int:
