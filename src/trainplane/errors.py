@@ -6,6 +6,8 @@ Python API all report the same thing the same way.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TrainplaneError(Exception):
     """Base class of every error trainplane raises on purpose."""
@@ -23,6 +25,15 @@ class ApiError(TrainplaneError):
 
     def to_wire(self) -> dict[str, str]:
         return {"__type": self.code, "message": self.message}
+
+    @property
+    def response(self) -> dict[str, Any]:
+        """botocore's ``ClientError.response`` shape, so code written for boto3 (``exc.response["Error"]
+        ["Code"]``) reads a Python-API error the same way."""
+        return {
+            "Error": {"Code": self.code, "Message": self.message},
+            "ResponseMetadata": {"HTTPStatusCode": self.status},
+        }
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

@@ -151,6 +151,10 @@ def test_unknown_job_errors_match_sagemaker(tp: TrainPlane) -> None:
         "__type": "ValidationException",
         "message": "Requested resource not found.",
     }
+    assert error.value.response == {  # as botocore's ClientError.response reads
+        "Error": {"Code": "ValidationException", "Message": "Requested resource not found."},
+        "ResponseMetadata": {"HTTPStatusCode": 400},
+    }
     with pytest.raises(ValidationError, match="Requested resource not found"):
         tp.stop_training_job(TrainingJobName="nope")
     with pytest.raises(ResourceNotFound):
