@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -303,3 +304,22 @@ def test_metric_points_after_an_id_are_one_metrics_newer_points(store: Store) ->
     newer = store.metric_points_after("job", "loss", first[-1][0])
     assert [p for _, p in newer] == [MetricPoint("loss", 0.5, 2.0, "algo-2")]
     assert store.metric_points_after("job", "loss", newer[-1][0]) == []
+
+
+def test_the_launch_lock_excludes_another_store_on_the_same_database(store: Store) -> None:
+    other = open_store(store.engine.url.render_as_string(hide_password=False))
+    entered = threading.Event()
+
+    def take() -> None:
+        with other.launch_lock():
+            entered.set()
+
+    try:
+        with store.launch_lock():
+            waiter = threading.Thread(target=take)
+            waiter.start()
+            assert not entered.wait(0.5)  # held here: the other store waits
+        assert entered.wait(10)  # released: it gets in
+        waiter.join(timeout=10)
+    finally:
+        other.engine.dispose()

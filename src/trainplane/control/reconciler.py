@@ -195,6 +195,17 @@ class Reconciler:
         queued = self.store.list_training_jobs(phases=[Phase.QUEUED], sort_by="CreationTime", ascending=True)
         if not queued:
             return
+        # Another control plane on this store decides under the same lock, and counts what this one
+        # claimed as in use: two never launch into the same free capacity.
+        with self.store.launch_lock():
+            claimed = self._claim_fitting(queued)
+        for job, on_spot in claimed:
+            self._launch(job, on_spot=on_spot)
+
+    def _claim_fitting(self, queued: list[TrainingJob]) -> list[tuple[TrainingJob, bool]]:
+        """Claim the queued jobs that fit now, oldest first (backfilling smaller ones); (job, on spot)
+        for each. Jobs that can never run, or stopped before they launched, are ended here."""
+        claimed: list[tuple[TrainingJob, bool]] = []
         in_use = self._resources_in_use()
         for job in queued:
             if job.owner is not None or job.name in self._finishing:
@@ -221,12 +232,17 @@ class Reconciler:
             if not self.store.claim(job.name, self.id):
                 continue
             in_use = in_use + need
-            self._launch(job, on_spot=on_spot)
+            claimed.append((job, on_spot))
+        return claimed
 
     def _resources_in_use(self) -> capacity.Resources:
+        """Running and finishing jobs, and queued ones a control plane claimed to launch."""
         total = capacity.Resources(0, 0, 0)
-        for job in self.store.list_training_jobs(phases=[Phase.RUNNING, Phase.FINISHING]):
-            total = total + _demand(job)
+        for job in self.store.list_training_jobs(phases=[Phase.RUNNING, Phase.FINISHING, Phase.QUEUED]):
+            if job.phase != Phase.QUEUED.value or (
+                job.owner is not None and job.status != JobStatus.STOPPING
+            ):
+                total = total + _demand(job)
         return total
 
     # ----------------------------------------------------------------- spot capacity

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from trainplane.errors import ConflictError, ResourceInUse, ValidationError
 from trainplane.states import JobStatus, Phase
+from trainplane.store.launch_lock import launch_lock
 from trainplane.store.records import Attempt, Controller, LogEvent, MetricPoint, TrainingJob, Transition
 from trainplane.store.signals import StatusSignal
 from trainplane.store.tables import (
@@ -69,6 +70,13 @@ class Store:
         # SQLite allows one writer at a time; serialising this process's writers avoids busy retries.
         self._write_lock = threading.RLock() if engine.dialect.name == "sqlite" else None
         self.status_changes = StatusSignal()  # a job's status changed (or it was deleted) through here
+
+    @contextmanager
+    def launch_lock(self) -> Iterator[None]:
+        """Held while this control plane reads the capacity in use and claims queued jobs
+        (``store.launch_lock``): another control plane on this store waits for it."""
+        with launch_lock(self.engine):
+            yield
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
