@@ -12,6 +12,7 @@ import pytest
 
 from jobs_helpers import XGBOOST_IMAGE, channel, script_job, xgboost_job
 from trainplane import ResourceInUse, ResourceLimitExceeded, ResourceNotFound, TrainPlane, ValidationError
+from trainplane.catalog import instances
 
 
 @pytest.fixture
@@ -125,6 +126,26 @@ def test_a_gpu_type_without_gpus_is_not_told_to_oversubscribe(tmp_path: Path) ->
     assert "needs 4 vCPUs, 16 GiB memory and 1 GPUs" in refused.value.message
     assert "GPUs are never oversubscribed" in refused.value.message
     assert "allow oversubscription" not in refused.value.message
+
+
+def test_a_trainium_type_is_refused_even_with_gpus(tmp_path: Path) -> None:
+    """Trainium chips are Neuron devices, not CUDA GPUs: a GPU on this machine must not stand in."""
+    environ = {
+        "TRAINPLANE_HOME": str(tmp_path / "h"),
+        "TRAINPLANE_GPUS": "0",
+        "TRAINPLANE_OVERSUBSCRIPTION": "8",
+    }
+    with TrainPlane(environ=environ, run_jobs=False) as tp:
+        request = builtin()
+        request["ResourceConfig"] = {
+            "InstanceType": "ml.trn1.2xlarge",
+            "InstanceCount": 1,
+            "VolumeSizeInGB": 1,
+        }
+        with pytest.raises(ResourceLimitExceeded, match=r"ml\.trn1\.2xlarge needs 2 Neuron cores"):
+            tp.create_training_job(**request)
+    assert instances.lookup("ml.trn1.32xlarge").neuron_cores == 32  # type: ignore[union-attr]
+    assert instances.lookup("ml.trn1.32xlarge").gpus == 0  # type: ignore[union-attr]
 
 
 def test_a_queued_job_that_no_longer_fits_fails_with_a_capacity_error(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ class InstanceType:
     gpu_model: str | None = None
     price_per_hour: float | None = None
     derived: bool = False
+    neuron_cores: int = 0  # AWS Trainium / Inferentia: SM_NUM_NEURONS on SageMaker; never CUDA GPUs
 
     @property
     def family(self) -> str:
@@ -35,6 +36,9 @@ class InstanceType:
         return has_instance_store(self.name)
 
 
+# The catalog counts Neuron chips in gpu_count; SageMaker reports their cores (gpu_specs.csv: Trainium
+# chips hold two NeuronCore-v2).
+NEURON_CORES_PER_CHIP = {"trainium": 2}
 _MEMORY_PER_VCPU = {"c": 2.0, "m": 4.0, "t": 4.0, "r": 8.0}
 _SIZE = re.compile(r"^ml\.([a-z]+)(\d+)([a-z]*)\.(\d*)(medium|large|xlarge)$")
 
@@ -58,13 +62,16 @@ def _csv_types() -> dict[str, InstanceType]:
     types: dict[str, InstanceType] = {}
     for row in csv.DictReader(text.splitlines()):
         price = row["price_usd_per_hour_on_demand_us_east_1"].strip()
+        accelerators = int(row["gpu_count"] or 0)
+        neuron = row["accelerator"].strip() in NEURON_CORES_PER_CHIP
         types[row["instance_type"]] = InstanceType(
             name=row["instance_type"],
             vcpus=int(row["vcpu"]),
             memory_gib=float(row["memory_gib"]),
-            gpus=int(row["gpu_count"] or 0),
-            gpu_model=row["gpu_model"] or None,
+            gpus=0 if neuron else accelerators,
+            gpu_model=None if neuron else row["gpu_model"] or None,
             price_per_hour=float(price) if price else None,
+            neuron_cores=accelerators * NEURON_CORES_PER_CHIP[row["accelerator"].strip()] if neuron else 0,
         )
     return types
 

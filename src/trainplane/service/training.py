@@ -111,6 +111,11 @@ class TrainingService:
         instance = instances.lookup(name)
         if instance is None:
             raise ValidationError(f"Instance type {name} is not in trainplane's instance catalog.")
+        if instance.neuron_cores:
+            raise ResourceLimitExceeded(
+                f"{name} needs {instance.neuron_cores} Neuron cores (AWS Trainium); trainplane runs no "
+                "Neuron devices. Choose a CPU or GPU instance type."
+            )
         count = resource_config["InstanceCount"]
         need = capacity.demand(instance, count)
         if not self.machine.covers(need):
