@@ -10,40 +10,14 @@ import botocore.session
 import pytest
 from rich.console import Console
 
-from jobs_helpers import ROLE, SKLEARN_IMAGE, source_dir
 from trainplane import TrainPlane
 from trainplane.cli import tuning
 from trainplane.cli.main import build_parser, main
+from tuning_jobs import tuning_helpers
 
 
 def tuning_request(name: str, tmp_path: Path) -> dict[str, Any]:
-    uri = source_dir(tmp_path / "code", "print('loss=1')")
-    return {
-        "HyperParameterTuningJobName": name,
-        "HyperParameterTuningJobConfig": {
-            "Strategy": "Random",
-            "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "loss"},
-            "ResourceLimits": {"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 1},
-            "ParameterRanges": {
-                "ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]
-            },
-        },
-        "TrainingJobDefinition": {
-            "StaticHyperParameters": {
-                "sagemaker_program": '"train.py"',
-                "sagemaker_submit_directory": f'"{uri}"',
-            },
-            "AlgorithmSpecification": {
-                "TrainingImage": SKLEARN_IMAGE,
-                "TrainingInputMode": "File",
-                "MetricDefinitions": [{"Name": "loss", "Regex": "loss=([0-9.]+)"}],
-            },
-            "RoleArn": ROLE,
-            "OutputDataConfig": {"S3OutputPath": f"file://{tmp_path}/output"},
-            "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
-            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
-        },
-    }
+    return tuning_helpers.tuning_request(name, tmp_path, max_jobs=2, parallel=1)
 
 
 class RecordingChildren:

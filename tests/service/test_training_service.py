@@ -21,8 +21,12 @@ def tp(tmp_path: Path) -> Iterator[TrainPlane]:
         yield client
 
 
-def builtin(name: str = "xgb-1") -> dict[str, Any]:
-    return xgboost_job(name, "s3://bucket/out", [channel("train", "s3://bucket/train/")], {"num_round": "10"})
+def builtin(name: str = "xgb-1", instance_type: str = "ml.m5.large") -> dict[str, Any]:
+    request = xgboost_job(
+        name, "s3://bucket/out", [channel("train", "s3://bucket/train/")], {"num_round": "10"}
+    )
+    request["ResourceConfig"]["InstanceType"] = instance_type
+    return request
 
 
 def stored_names(tp: TrainPlane) -> list[str]:
@@ -93,8 +97,7 @@ def test_duplicate_name_is_resource_in_use_and_keeps_the_first_job(tp: TrainPlan
 
 
 def test_an_instance_type_larger_than_the_machine_is_refused(tp: TrainPlane) -> None:
-    request = builtin()
-    request["ResourceConfig"] = {"InstanceType": "ml.m5.24xlarge", "InstanceCount": 1, "VolumeSizeInGB": 1}
+    request = builtin(instance_type="ml.m5.24xlarge")
     with pytest.raises(ResourceLimitExceeded, match="needs 96 vCPUs"):
         tp.create_training_job(**request)
     assert stored_names(tp) == []
@@ -103,24 +106,14 @@ def test_an_instance_type_larger_than_the_machine_is_refused(tp: TrainPlane) -> 
 def test_oversubscription_is_an_explicit_setting(tmp_path: Path) -> None:
     environ = {"TRAINPLANE_HOME": str(tmp_path / "h"), "TRAINPLANE_OVERSUBSCRIPTION": "100"}
     with TrainPlane(environ=environ, run_jobs=False) as tp:
-        request = builtin()
-        request["ResourceConfig"] = {
-            "InstanceType": "ml.m5.24xlarge",
-            "InstanceCount": 1,
-            "VolumeSizeInGB": 1,
-        }
+        request = builtin(instance_type="ml.m5.24xlarge")
         assert "TrainingJobArn" in tp.create_training_job(**request)
 
 
 def test_a_gpu_type_without_gpus_is_not_told_to_oversubscribe(tmp_path: Path) -> None:
     environ = {"TRAINPLANE_HOME": str(tmp_path / "h"), "TRAINPLANE_OVERSUBSCRIPTION": "100"}
     with TrainPlane(environ=environ, run_jobs=False) as tp:
-        request = builtin()
-        request["ResourceConfig"] = {
-            "InstanceType": "ml.g4dn.xlarge",
-            "InstanceCount": 1,
-            "VolumeSizeInGB": 1,
-        }
+        request = builtin(instance_type="ml.g4dn.xlarge")
         with pytest.raises(ResourceLimitExceeded) as refused:
             tp.create_training_job(**request)
     assert "needs 4 vCPUs, 16 GiB memory and 1 GPUs" in refused.value.message
@@ -136,12 +129,7 @@ def test_a_trainium_type_is_refused_even_with_gpus(tmp_path: Path) -> None:
         "TRAINPLANE_OVERSUBSCRIPTION": "8",
     }
     with TrainPlane(environ=environ, run_jobs=False) as tp:
-        request = builtin()
-        request["ResourceConfig"] = {
-            "InstanceType": "ml.trn1.2xlarge",
-            "InstanceCount": 1,
-            "VolumeSizeInGB": 1,
-        }
+        request = builtin(instance_type="ml.trn1.2xlarge")
         with pytest.raises(ResourceLimitExceeded, match=r"ml\.trn1\.2xlarge needs 2 Neuron cores"):
             tp.create_training_job(**request)
     assert instances.lookup("ml.trn1.32xlarge").neuron_cores == 32  # type: ignore[union-attr]
@@ -151,8 +139,7 @@ def test_a_trainium_type_is_refused_even_with_gpus(tmp_path: Path) -> None:
 def test_a_queued_job_that_no_longer_fits_fails_with_a_capacity_error(tmp_path: Path) -> None:
     """Created under a large oversubscription, started by a control plane with none: it never could run."""
     home = tmp_path / "h"
-    request = builtin()
-    request["ResourceConfig"] = {"InstanceType": "ml.m5.24xlarge", "InstanceCount": 1, "VolumeSizeInGB": 1}
+    request = builtin(instance_type="ml.m5.24xlarge")
     with TrainPlane(
         environ={"TRAINPLANE_HOME": str(home), "TRAINPLANE_OVERSUBSCRIPTION": "100"}, run_jobs=False
     ) as tp:

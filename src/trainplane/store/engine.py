@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.pool import StaticPool
 
 from trainplane.errors import ConfigurationError
+from trainplane.store.file_lock import file_lock
 from trainplane.store.repository import Store
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -76,12 +76,8 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate.lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(f"{database}.migrate.lock"):
+        yield
 
 
 def open_store(url: str) -> Store:

@@ -9,12 +9,13 @@ database. In-memory SQLite is one process's: a thread lock.
 
 from __future__ import annotations
 
-import fcntl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, text
+
+from trainplane.store.file_lock import file_lock
 
 # pg_advisory_lock's key: any 64-bit number no other lock on the database uses ("tplaunch").
 ADVISORY_KEY = 0x74706C61756E6368
@@ -37,9 +38,5 @@ def launch_lock(engine: Engine) -> Iterator[None]:
         with _threads:
             yield
         return
-    with open(f"{database}.launch-lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(f"{database}.launch-lock"):
+        yield
