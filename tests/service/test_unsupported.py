@@ -48,6 +48,10 @@ def _mpi(request: dict[str, Any]) -> None:
     request["HyperParameters"]["sagemaker_mpi_num_of_processes_per_host"] = "2"
 
 
+def _multi_worker_mirrored(request: dict[str, Any]) -> None:
+    request["HyperParameters"]["sagemaker_multi_worker_mirrored_strategy_enabled"] = "true"
+
+
 def _custom_image(request: dict[str, Any]) -> None:
     request["HyperParameters"] = {}
     request["AlgorithmSpecification"]["TrainingImage"] = CUSTOM_IMAGE
@@ -62,6 +66,11 @@ CASES: list[tuple[Callable[[dict[str, Any]], None], str]] = [
     (_efs, "Channel 'train': trainplane does not support FileSystemDataSource; use S3DataSource."),
     (_augmented, "Channel 'train': trainplane does not support S3DataType AugmentedManifestFile"),
     (_mpi, "trainplane does not run MPI (distribution 'mpi'): hyperparameter sagemaker_mpi_enabled is true"),
+    (
+        _multi_worker_mirrored,
+        "trainplane does not run TensorFlow's MultiWorkerMirroredStrategy (distribution "
+        "'multi_worker_mirrored_strategy'; no TF_CONFIG is set)",
+    ),
     (_custom_image, f"The training image {CUSTOM_IMAGE} cannot be run by trainplane"),
     (_arguments_only, "ContainerArguments without ContainerEntrypoint need the image's own entry point"),
 ]

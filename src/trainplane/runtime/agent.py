@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 
 import psutil
 
-from trainplane.runtime import checkpoint_sync, contract, process_group, sandbox, script_mode
+from trainplane.runtime import checkpoint_sync, contract, frameworks, process_group, sandbox, script_mode
 from trainplane.runtime.paths import MLPaths
 from trainplane.runtime.pipe import PipeChannels, PipeError, channel_mode
 from trainplane.runtime.preload import Preloaded, PreloadedProcess
@@ -142,6 +142,12 @@ class Agent:
                 install_dir=self.agent_dir / "python",
                 log=self.log,
             )
+            if program.kind == "script":
+                note = frameworks.mismatch_note(
+                    str(self.spec["algorithm_specification"].get("TrainingImage", ""))
+                )
+                if note is not None:
+                    self.log(note)
         except ProgramError as exc:
             self._close_checkpoint_sync()
             return self._fail_before_start(str(exc))
@@ -152,6 +158,15 @@ class Agent:
             self._close_checkpoint_sync()
             return self._fail_before_start(message)
         return self._train(program)
+
+    def _note_framework_version(self) -> None:
+        """Say when the image's framework version is not the one the script will run with."""
+        image = str(self.spec["algorithm_specification"].get("TrainingImage", ""))
+        requirements = self.paths.code / "requirements.txt"
+        wanted = requirements.read_text(errors="replace") if requirements.is_file() else ""
+        note = frameworks.mismatch_note(image, wanted)
+        if note is not None:
+            self.log(note)
 
     def _storage(self) -> Any:
         from trainplane.storage import open_storage

@@ -10,13 +10,17 @@ from typing import Any
 from trainplane.errors import ValidationError
 from trainplane.runtime.program import unrunnable_reason
 
-# Hyperparameters the SageMaker SDK sets for distributions that need a launcher (mpirun, parameter
-# servers, smdistributed) trainplane does not have; torch_distributed / pytorchddp run as one process
-# per host with the torch.distributed variables.
+# Hyperparameters the SageMaker SDK sets for distributions that need a launcher or a cluster
+# description (mpirun, parameter servers, smdistributed, TensorFlow's TF_CONFIG) trainplane does not
+# have; torch_distributed / pytorchddp run as one process per host with the torch.distributed variables.
 _LAUNCHERS = {
     "sagemaker_mpi_enabled": "MPI (distribution 'mpi')",
     "sagemaker_parameter_server_enabled": "parameter servers (distribution 'parameter_server')",
     "sagemaker_distributed_dataparallel_enabled": "smdistributed (distribution 'smdistributed')",
+    "sagemaker_multi_worker_mirrored_strategy_enabled": (
+        "TensorFlow's MultiWorkerMirroredStrategy (distribution 'multi_worker_mirrored_strategy'; "
+        "no TF_CONFIG is set)"
+    ),
 }
 _STAGED_TYPES = ("S3Prefix", "ManifestFile")
 
@@ -29,9 +33,10 @@ def check_runnable(request: Mapping[str, Any]) -> None:
     for key, what in _LAUNCHERS.items():
         if str(hyperparameters.get(key, "")).strip('"').lower() == "true":
             raise ValidationError(
-                f"trainplane does not run {what}: hyperparameter {key} is true. Distributed scripts run "
-                "one process per host with the torch.distributed variables (distribution "
-                "'torch_distributed')."
+                f"trainplane does not run {what}: hyperparameter {key} is true. Distributed PyTorch "
+                "scripts run one process per host with the torch.distributed variables, which every "
+                "multi-host job gets (MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK): use distribution "
+                "'torch_distributed' on GPU types, or no distribution on CPU types (as the SDK allows)."
             )
     _check_program(request["AlgorithmSpecification"], hyperparameters)
 
