@@ -70,9 +70,13 @@ def test_requirements_are_installed_for_the_job_only(tmp_path: Path) -> None:
     assert value.split()[1] == "42" and "with-reqs" in value.split()[2]  # the job's own environment
     assert importlib.util.find_spec(PACKAGE) is None  # the server's Python is untouched
     assert done["bad-reqs"]["TrainingJobStatus"] == "Failed"
-    assert done["bad-reqs"]["FailureReason"].startswith(
-        "AlgorithmError: InstallRequirementsError:\nExitCode 1"
-    )
+    reason = done["bad-reqs"]["FailureReason"]
+    assert reason.startswith("AlgorithmError: InstallRequirementsError:\nExitCode 1")
+    message = reason.split('ErrorMessage "', 1)[1]
+    assert "missing-0.1-py3-none-any.whl" in message  # pip's stderr ...
+    assert "Looking in" not in message and "Processing" not in message  # ... without its progress
+    failure = tp.settings.jobs_root / "bad-reqs" / "1" / "algo-1" / "output" / "failure"
+    assert failure.read_text().startswith("InstallRequirementsError:")  # as the toolkit writes it
 
 
 def test_a_command_jobs_pip_installs_into_the_jobs_own_python(tmp_path: Path) -> None:

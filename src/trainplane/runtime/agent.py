@@ -225,7 +225,8 @@ class Agent:
 
     def _fail_before_start(self, message: str) -> int:
         self.log(message)
-        script_mode.write_failure_file(self.paths, message)
+        # The file holds what the container would write; the service adds "AlgorithmError: " itself.
+        script_mode.write_failure_file(self.paths, message.removeprefix("AlgorithmError: "))
         self.finish(1, message)
         return 0
 

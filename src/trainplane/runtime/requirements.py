@@ -15,9 +15,11 @@ import site
 import subprocess
 import sys
 import sysconfig
+import threading
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 REQUIREMENTS = "requirements.txt"
 _TAIL_LINES = 20
@@ -40,16 +42,26 @@ def install(code_dir: Path, env_dir: Path, log: Callable[[str], None], python: s
     ]  # fmt: skip
     shown = f"{Path(python).name} -m pip install -r {REQUIREMENTS}"
     log(f"Installing dependencies from {REQUIREMENTS}: {shown}")
+    # The error message is pip's stderr, as the toolkit's: its progress ("Looking in indexes", ...) goes
+    # to stdout and would crowd the 1024 characters of FailureReason.
     tail: deque[str] = deque(maxlen=_TAIL_LINES)
-    # Relative paths in requirements.txt are relative to the code directory, where the toolkit runs pip.
-    with subprocess.Popen(
-        command, cwd=code_dir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-    ) as process:
-        assert process.stdout is not None
-        for raw in process.stdout:
+
+    def pump(stream: IO[bytes], keep: bool) -> None:
+        for raw in stream:
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
             log(line)
-            tail.append(line)
+            if keep:
+                tail.append(line)
+
+    # Relative paths in requirements.txt are relative to the code directory, where the toolkit runs pip.
+    with subprocess.Popen(
+        command, cwd=code_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        errors = threading.Thread(target=pump, args=(process.stderr, True), daemon=True)
+        errors.start()
+        pump(process.stdout, False)
+        errors.join()
     if process.returncode != 0:
         message = "\n".join(tail)
         raise InstallRequirementsError(
