@@ -97,6 +97,33 @@ def test_without_start_from_head_the_tail_is_returned(logs: LogsService) -> None
     assert [e["message"] for e in before["events"]] == ["line 1", "line 2"]
 
 
+def test_paging_back_from_the_tail_reads_a_page_per_page(
+    logs: LogsService, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every event once, newest page first; each page reads about a page of rows, not the stream."""
+    platform.store.append_log_events(JOB, STREAM, [(2000.0 + i, f"more {i}") for i in range(2500)])
+    store_reads: list[int] = []
+    for method in ("log_events", "log_events_before"):
+        original = getattr(platform.store, method)
+
+        def counted(*args: object, _original: object = original, **kwargs: object) -> list:
+            rows = _original(*args, **kwargs)  # type: ignore[operator]
+            store_reads.append(len(rows))
+            return rows
+
+        monkeypatch.setattr(platform.store, method, counted)
+    pages, token = [], None
+    while True:
+        page = _get(logs, limit=100, **({"nextToken": token} if token else {}))
+        if not page["events"]:
+            break
+        pages.append([e["message"] for e in page["events"]])
+        token = page["nextBackwardToken"]
+    expected = [f"line {i}" for i in range(5)] + [f"more {i}" for i in range(2500)]
+    assert [m for page in reversed(pages) for m in page] == expected
+    assert len(pages) == 26 and max(store_reads) <= 100  # 2505 events: 25 full pages and 5 more
+
+
 def test_bad_tokens_and_unknown_streams_are_refused(logs: LogsService) -> None:
     with pytest.raises(LogsInvalidParameter):
         _get(logs, nextToken="x/1")

@@ -134,14 +134,21 @@ class LogsService:
     def _backward(
         self, job: str, stream: str, before: float, window: tuple[float, float], limit: int
     ) -> list[LogEvent]:
-        events = [e for e in self._scan(job, stream, 0, window) if e.id < before]
-        return events[-limit:]
+        """The ``limit`` events before ``before`` inside the window, oldest first, read newest-first in
+        chunks (a tail read of a long stream reads what it returns, not the stream)."""
+        events: list[LogEvent] = []
+        size = min(_CHUNK, max(limit, 100))  # rows per read: about a page, since rows can be 1 MB lines
+        while len(events) < limit:
+            chunk = self.store.log_events_before(job, stream, before, size)
+            events += [e for e in chunk if window[0] <= _ms(e.timestamp) <= window[1]][: limit - len(events)]
+            if len(chunk) < size:
+                break
+            before = chunk[-1].id
+        return events[::-1]
 
     def _last_id(self, job: str, stream: str) -> int:
-        last = 0
-        for event in self._scan(job, stream, 0, (0, math.inf)):
-            last = event.id
-        return last
+        newest = self.store.log_events_before(job, stream, math.inf, 1)
+        return newest[0].id if newest else 0
 
 
 def _parse_token(token: str) -> tuple[str, int]:

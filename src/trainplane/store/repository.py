@@ -424,6 +424,16 @@ class Store:
             rows = s.scalars(query.order_by(LogEventRow.id).limit(limit))
             return [LogEvent(r.id, r.stream, r.timestamp, r.message) for r in rows]
 
+    def log_events_before(self, name: str, stream: str, before_id: float, limit: int) -> list[LogEvent]:
+        """Up to ``limit`` events of one stream with ids below ``before_id``, newest first: a tail read
+        costs what it returns, however long the stream."""
+        query = select(LogEventRow).where(LogEventRow.job_name == name, LogEventRow.stream == stream)
+        if before_id != float("inf"):
+            query = query.where(LogEventRow.id < before_id)
+        with self._read() as s:
+            rows = s.scalars(query.order_by(LogEventRow.id.desc()).limit(limit))
+            return [LogEvent(r.id, r.stream, r.timestamp, r.message) for r in rows]
+
     # ----------------------------------------------------------------- tags
     def add_tags(self, arn: str, tags: Sequence[dict[str, str]]) -> None:
         with self._tx() as s:
