@@ -143,11 +143,7 @@ class Agent:
                 log=self.log,
             )
             if program.kind == "script":
-                note = frameworks.mismatch_note(
-                    str(self.spec["algorithm_specification"].get("TrainingImage", ""))
-                )
-                if note is not None:
-                    self.log(note)
+                self._note_framework_version()
         except ProgramError as exc:
             self._close_checkpoint_sync()
             return self._fail_before_start(str(exc))
@@ -180,6 +176,7 @@ class Agent:
         hosts = self.context.hosts
         index = hosts.index(self.context.current_host)
         on_volume = 0  # bytes of File-mode input, which SageMaker downloads to the training volume
+        volume_gb = self.spec.get("volume_gb")
         for channel in self.context.channels:
             if self.stop_requested:
                 return
@@ -196,7 +193,6 @@ class Agent:
                 input_mode=self.context.training_input_mode,
             )
             on_volume += staged.total_bytes if file_mode else 0
-            volume_gb = self.spec.get("volume_gb")
             if volume_gb is not None and on_volume > volume_gb * GIB:
                 raise StagingError(
                     f"ClientError: Data download failed: the File-mode input data ({on_volume / GIB:.2f} GB "
